@@ -1,0 +1,112 @@
+# trueup - Makefile.  Plain make; knobs are ?= so the environment or the
+# command line can override them:
+#   make                        build ./trueup (warnings are errors)
+#   make test                   build and run every test (unit, CLI, fixtures)
+#   make SANITIZE=address,undefined test   the same under ASan+UBSan
+#   make deps                   install the Debian packages the build needs
+#   make install PREFIX=/usr/local DESTDIR=...
+#   make bench                  run the benchmarks under bench/ (not in CI)
+
+VERSION    ?= 0.1.0
+CC         ?= cc
+PKG_CONFIG ?= pkg-config
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+DATADIR    ?= $(PREFIX)/share/trueup
+SYSCONFDIR ?= $(PREFIX)/etc
+DESTDIR    ?=
+CFLAGS     ?= -O2 -g
+WERROR     ?= -Werror
+SANITIZE   ?=
+
+PKGS := sqlite3 libcurl jansson libuv
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+# libcsv ships no .pc file on Debian.
+CSV_LIBS   ?= -lcsv
+
+ifneq ($(SANITIZE),)
+BUILD      ?= build/sanitize
+SAN_FLAGS  := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
+BUILD      ?= build/default
+SAN_FLAGS  :=
+endif
+
+WARN      := -Wall -Wextra $(WERROR) -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+             -Wformat=2 -Wno-format-nonliteral -Wvla -Wpointer-arith
+ALL_CFLAGS := -std=c11 -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) $(SAN_FLAGS) $(PKG_CFLAGS) \
+             -Isrc -I$(BUILD) -DTRUEUP_VERSION='"$(VERSION)"' \
+             -DTRUEUP_SYSCONFDIR='"$(SYSCONFDIR)/trueup"' -MMD -MP
+ALL_LDFLAGS := $(LDFLAGS) $(SAN_FLAGS)
+LIBS       := $(PKG_LIBS) $(CSV_LIBS) -lm
+
+LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/src/%.o) $(BUILD)/sql_embed.o
+MAIN_OBJ := $(BUILD)/src/main.o
+SQL      := $(sort $(wildcard src/sql/*.sql))
+TEST_SRC := $(wildcard tests/unit/test_*.c)
+TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all test check deps install uninstall clean bench demo
+all: $(BUILD)/trueup
+ifeq ($(SANITIZE),)
+all: trueup
+trueup: $(BUILD)/trueup
+	cp $< $@
+endif
+
+$(BUILD)/trueup: $(MAIN_OBJ) $(BUILD)/libtrueup.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/libtrueup.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/src/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# Migrations are .sql files compiled into the binary, so an installed trueup
+# never depends on where its source tree was.
+$(BUILD)/tools/embed: tools/embed.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -Wall -Wextra $(WERROR) -O1 -o $@ $<
+
+$(BUILD)/sql_embed.c: $(BUILD)/tools/embed $(SQL)
+	$(BUILD)/tools/embed $(SQL) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/sql_embed.o: $(BUILD)/sql_embed.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/harness.h $(BUILD)/libtrueup.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libtrueup.a $(ALL_LDFLAGS) $(LIBS)
+
+test check: $(BUILD)/trueup $(TEST_BIN)
+	BUILD=$(BUILD) TRUEUP=$(BUILD)/trueup bash tests/run.sh
+
+# make deps: install (only) the missing Debian packages the build and the
+# tests need.  Needs root or sudo; does nothing when all are present.
+DEB_PKGS := build-essential pkg-config libsqlite3-dev libcurl4-openssl-dev \
+            libjansson-dev libcsv-dev libuv1-dev sqlite3 python3 ca-certificates
+deps:
+	@bash tools/deps.sh $(DEB_PKGS)
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR) \
+	           $(DESTDIR)$(SYSCONFDIR)/trueup
+	install -m 0755 $(BUILD)/trueup $(DESTDIR)$(BINDIR)/trueup
+	install -m 0644 man/trueup.1 $(DESTDIR)$(MANDIR)/man1/trueup.1
+	cp -R reports jobs $(DESTDIR)$(DATADIR)/
+	cp -R config/. $(DESTDIR)$(SYSCONFDIR)/trueup/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/trueup $(DESTDIR)$(MANDIR)/man1/trueup.1
+	rm -rf $(DESTDIR)$(DATADIR)
+
+clean:
+	rm -rf build trueup tests/tmp
+
+-include $(wildcard $(BUILD)/src/*.d $(BUILD)/tests/*.d)
