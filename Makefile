@@ -49,7 +49,7 @@ SQL      := $(sort $(wildcard src/sql/*.sql))
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test check deps install uninstall clean bench demo
+.PHONY: all test check deps install uninstall clean bench demo valgrind
 all: $(BUILD)/trueup
 ifeq ($(SANITIZE),)
 all: trueup
@@ -84,15 +84,26 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/harness.h $(BUILD)/libtrueup.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libtrueup.a $(ALL_LDFLAGS) $(LIBS)
 
-test check: $(BUILD)/trueup $(TEST_BIN)
-	BUILD=$(BUILD) TRUEUP=$(BUILD)/trueup bash tests/run.sh
+# The fake Stripe (tests/fakestripe/): a loopback HTTP server on libuv that
+# the pull tests and benchmarks run against.
+FAKE_SRC := $(wildcard tests/fakestripe/*.c)
+FAKE_BIN := $(if $(FAKE_SRC),$(BUILD)/fakestripe)
+$(BUILD)/fakestripe: $(FAKE_SRC) $(wildcard tests/fakestripe/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) -Itests/fakestripe -o $@ $(FAKE_SRC) $(ALL_LDFLAGS) $(LIBS)
+
+test check: $(BUILD)/trueup $(TEST_BIN) $(FAKE_BIN)
+	BUILD=$(BUILD) TRUEUP=$(BUILD)/trueup FAKESTRIPE=$(FAKE_BIN) bash tests/run.sh
 
 # make deps: install (only) the missing Debian packages the build and the
 # tests need.  Needs root or sudo; does nothing when all are present.
 DEB_PKGS := build-essential pkg-config libsqlite3-dev libcurl4-openssl-dev \
-            libjansson-dev libcsv-dev libuv1-dev sqlite3 python3 ca-certificates
+            libjansson-dev libcsv-dev libuv1-dev sqlite3 tzdata valgrind ca-certificates
 deps:
 	@bash tools/deps.sh $(DEB_PKGS)
+
+demo: all
+	bash tools/demo.sh
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR) \
@@ -110,3 +121,12 @@ clean:
 	rm -rf build trueup tests/tmp
 
 -include $(wildcard $(BUILD)/src/*.d $(BUILD)/tests/*.d)
+
+# Unit tests under valgrind: any leak or memory error fails.
+valgrind: $(TEST_BIN) $(BUILD)/trueup
+	@set -e; for t in $(TEST_BIN); do \
+		echo "== valgrind $$t"; \
+		valgrind -q --leak-check=full --show-leak-kinds=definite,indirect,possible \
+			--errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 \
+			$$t >/dev/null; \
+	done; echo "valgrind: no errors, no leaks"
