@@ -118,13 +118,30 @@ struct config {
  * sets *out (free with config_free) when there is no problem; otherwise
  * returns EXIT_CONFIG (EXIT_NOINPUT if the config file itself cannot be
  * opened) with *out NULL and e holding the first problem as one line
- * "file: path: reason".
+ * "file: path: reason", followed by " (and N more problems)" when there
+ * are several.  EXIT_SOFTWARE if memory ran out.
+ *
+ * The environment variable TRUEUP_STRIPE_API_BASE, when set and
+ * non-empty, replaces stripe.api_base (checked by the same rule: https, or
+ * plain http to a loopback host only).
  */
 int config_load(const char *path, struct config **out, struct config_problems *probs,
 		struct err *e);
 
+/* Release cfg and everything it owns.  cfg may be NULL. */
 void config_free(struct config *cfg);
+
+/* Release the items of probs and zero it (it can be reused).  probs may be NULL. */
 void config_problems_free(struct config_problems *probs);
+
+/*
+ * Append one problem (file, JSON path, printf-style reason; each truncated
+ * to its field) to probs, for checkers of other files (jobs, reports) that
+ * report through the same list.  Returns 0, or -1 when memory ran out
+ * (probs is left as it was).
+ */
+int config_problem_add(struct config_problems *probs, const char *file, const char *path,
+		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Look-ups; NULL or -1 when absent. */
 const struct plan *config_plan(const struct catalogue *cat, const char *id);

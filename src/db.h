@@ -114,4 +114,102 @@ int db_table_counts(struct db *db,
 		    int (*fn)(const char *table, long long rows, void *arg), void *arg,
 		    struct err *e);
 
+/* --- import (db_import.c) --------------------------------------------- */
+
+/*
+ * One import session, inside the caller's transaction (db_tx_begin): it
+ * owns two TEMP helper tables (keys seen per file, references whose check
+ * is deferred to the end) and a cache of prepared lookups.  All names
+ * passed to these functions (tables, columns) come from the import
+ * module's fixed file specs, never from input; they are checked to be
+ * plain identifiers and quoted.  Values always go through bound parameters.
+ */
+struct db_import;
+struct db_import_upsert;
+
+/* A value to bind: NULL, text or integer. */
+struct db_import_value {
+	int is_null;
+	int is_int;
+	const char *text;       /* when !is_null && !is_int */
+	long long num;          /* when is_int */
+};
+
+enum db_import_outcome {
+	DB_IMPORT_INSERTED = 0,
+	DB_IMPORT_UPDATED = 1,
+	DB_IMPORT_UNCHANGED = 2
+};
+
+/*
+ * Start a session on db, which must be inside a transaction.  On success
+ * *out is freed by db_import_end().  Returns 0 or an exit code (e filled).
+ */
+int db_import_start(struct db *db, struct db_import **out, struct err *e);
+
+/*
+ * Drop the helper tables (when ok is true) and free the session; NULL is
+ * fine.  Call before committing or rolling back the transaction.
+ */
+void db_import_end(struct db_import *s, int ok);
+
+/* *found = 1 when a row of table has column = value.  Returns 0 or a code. */
+int db_import_exists(struct db_import *s, const char *table, const char *column,
+		     const char *value, int *found, struct err *e);
+
+/*
+ * Remember key (the row key of file, in one string) as seen on line.  If
+ * it was already seen, *first_line is the line it was first seen on, else
+ * 0.  Returns 0 or an exit code.
+ */
+int db_import_seen(struct db_import *s, const char *file, const char *key, long line,
+		   long *first_line, struct err *e);
+
+/*
+ * Look for another row of table whose column = value and whose key_column
+ * is not key_value (a UNIQUE clash).  *found = 1 and its key copied into
+ * other (size othersz) when there is one.  Returns 0 or an exit code.
+ */
+int db_import_unique_clash(struct db_import *s, const char *table, const char *column,
+			   const char *value, const char *key_column, const char *key_value,
+			   char *other, size_t othersz, int *found, struct err *e);
+
+/*
+ * Queue a reference check for the end of the import: file, line and
+ * column name the place, tag says which spec column it is (the caller's
+ * own number), value the referenced key.  Returns 0 or an exit code.
+ */
+int db_import_defer(struct db_import *s, const char *file, long line, int column, int tag,
+		    const char *value, struct err *e);
+
+/*
+ * Call fn for each queued reference in the order queued; fn returns 0 to go
+ * on, or an exit code that stops the walk and is returned.
+ */
+int db_import_deferred_each(struct db_import *s,
+			    int (*fn)(void *arg, const char *file, long line, int column,
+				      int tag, const char *value),
+			    void *arg, struct err *e);
+
+/*
+ * Prepare an upsert into table of the ncols columns cols (the first nkeys
+ * are the primary key, in order): INSERT ... ON CONFLICT (keys) DO UPDATE
+ * SET every other column, only WHERE one of them differs, so identical rows
+ * are not written.  Columns not listed are left alone on update (NULL or
+ * their default on insert).  *out is freed with db_import_upsert_free().
+ */
+int db_import_upsert_prepare(struct db_import *s, const char *table,
+			     const char *const *cols, size_t ncols, size_t nkeys,
+			     struct db_import_upsert **out, struct err *e);
+
+/*
+ * Upsert one row: vals holds ncols values in the order of cols.  *outcome
+ * says whether the row was inserted, updated or already identical.  A
+ * constraint failure returns EXIT_DATAERR with SQLite's message.
+ */
+int db_import_upsert_row(struct db_import_upsert *u, const struct db_import_value *vals,
+			 enum db_import_outcome *outcome, struct err *e);
+
+void db_import_upsert_free(struct db_import_upsert *u);
+
 #endif

@@ -6,7 +6,8 @@
  *   config file: --config, $TRUEUP_CONFIG, ./config/trueup.json if present,
  *                else TRUEUP_SYSCONFDIR/trueup.json
  *   database:    --db, $TRUEUP_DB, the config file's "database"
- * $TRUEUP_STRIPE_API_BASE overrides the configured Stripe base URL.
+ * $TRUEUP_STRIPE_API_BASE overrides the configured Stripe base URL (applied
+ * and checked by config_load).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -31,8 +32,6 @@ static const struct command commands[] = {
 	  "load platform state from CSV files in DIR (one transaction)" },
 	{ "status", cmd_status, NEED_CONFIG | NEED_DB,
 	  "last runs and what the database holds" },
-	{ "next", cmd_next, 0,
-	  "print the next fire times of a cron expression" },
 	{ "config", cmd_config, 0,
 	  "validate config and catalogue ('config check')" },
 };
@@ -130,26 +129,10 @@ static int setup(const struct command *cmd, struct cmd_ctx *ctx, const char *db_
 
 	if (cmd->flags & NEED_CONFIG) {
 		rc = config_load(ctx->config_path, &ctx->cfg, &probs, &e);
-		if (rc != 0) {
-			if (probs.count > 1)
-				log_error("%s (and %zu more problems; run 'trueup config check')",
-					  e.msg, probs.count - 1);
-			else
-				log_error("%s", e.msg);
-			config_problems_free(&probs);
-			return rc;
-		}
 		config_problems_free(&probs);
-		env = getenv("TRUEUP_STRIPE_API_BASE");
-		if (env && *env) {
-			char *dup = strdup(env);
-
-			if (!dup) {
-				log_error("out of memory");
-				return EXIT_SOFTWARE;
-			}
-			free(ctx->cfg->stripe.api_base);
-			ctx->cfg->stripe.api_base = dup;
+		if (rc != 0) {
+			log_error("%s", e.msg);
+			return rc;
 		}
 	}
 	if (db_opt)
