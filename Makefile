@@ -13,7 +13,6 @@ PKG_CONFIG ?= pkg-config
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man
-DATADIR    ?= $(PREFIX)/share/trueup
 SYSCONFDIR ?= $(PREFIX)/etc
 DESTDIR    ?=
 CFLAGS     ?= -O2 -g
@@ -105,17 +104,25 @@ deps:
 demo: all
 	bash tools/demo.sh
 
+# Installed layout: the binary, the man page, and under $(SYSCONFDIR)/trueup
+# the config with its catalogues, jobs and report definitions; the database
+# and reports go under $(LOCALSTATEDIR)/lib/trueup.  The installed
+# trueup.json is the repository's with those paths made absolute.
+LOCALSTATEDIR ?= /var
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR) \
-	           $(DESTDIR)$(SYSCONFDIR)/trueup
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(SYSCONFDIR)/trueup \
+	           $(DESTDIR)$(LOCALSTATEDIR)/lib/trueup
 	install -m 0755 $(BUILD)/trueup $(DESTDIR)$(BINDIR)/trueup
 	install -m 0644 man/trueup.1 $(DESTDIR)$(MANDIR)/man1/trueup.1
-	cp -R reports jobs $(DESTDIR)$(DATADIR)/
-	cp -R config/. $(DESTDIR)$(SYSCONFDIR)/trueup/
+	cp -R config/catalogues jobs reports $(DESTDIR)$(SYSCONFDIR)/trueup/
+	sed -e 's|"\.\./var/trueup\.db"|"$(LOCALSTATEDIR)/lib/trueup/trueup.db"|' \
+	    -e 's|"\.\./out/reports"|"$(LOCALSTATEDIR)/lib/trueup/reports"|' \
+	    -e 's|"\.\./reports"|"reports"|' -e 's|"\.\./jobs"|"jobs"|' \
+	    config/trueup.json > $(DESTDIR)$(SYSCONFDIR)/trueup/trueup.json
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/trueup $(DESTDIR)$(MANDIR)/man1/trueup.1
-	rm -rf $(DESTDIR)$(DATADIR)
+	@echo "left $(SYSCONFDIR)/trueup and $(LOCALSTATEDIR)/lib/trueup in place (config and data)"
 
 clean:
 	rm -rf build trueup tests/tmp
