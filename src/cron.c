@@ -360,9 +360,9 @@ int cron_never_fires(const struct cron *c)
 {
 	int m, d;
 
-	if (!(c->flags & (CRON_DOM_STAR | CRON_DOW_STAR)))
-		return c->dow == 0 && c->dom == 0;  /* OR rule: any weekday does */
-	if (c->dow == 0)
+	if (!(c->flags & (CRON_DOM_STAR | CRON_DOW_STAR)))    /* OR rule: any weekday does */
+		return !(c->dow & 0x7f) && !(c->dom & 0xfffffffeu);
+	if (!(c->dow & 0x7f))
 		return 1;
 	/* AND rule: every real (month, day) falls on every weekday within 400 years. */
 	for (m = 1; m <= 12; m++) {
@@ -455,8 +455,9 @@ int cron_next(const struct cron *c, const struct tz *tz, int64_t after, int64_t 
 	int fixed = cron_is_fixed_time(c);
 	struct tz_span sp;
 
-	if (cron_never_fires(c) || c->minute == 0 || c->hour == 0 || c->month == 0 ||
-	    after >= CRON_TIME_END - 1)
+	/* Also guards against a struct cron that did not come from cron_parse(). */
+	if (cron_never_fires(c) || !(c->minute & ((UINT64_C(1) << 60) - 1)) ||
+	    !(c->hour & 0xffffffu) || !(c->month & 0x1ffeu) || after >= CRON_TIME_END - 1)
 		return CRON_NONE;
 	t = after + 1;
 	limit = after + (int64_t)146097 * SECS_PER_DAY;    /* 400 Gregorian years */

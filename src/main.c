@@ -32,6 +32,8 @@ static const struct command commands[] = {
 	  "load platform state from CSV files in DIR (one transaction)" },
 	{ "status", cmd_status, NEED_CONFIG | NEED_DB,
 	  "last runs and what the database holds" },
+	{ "next", cmd_next, 0,
+	  "print the next fire times of a cron schedule" },
 	{ "config", cmd_config, 0,
 	  "validate config and catalogue ('config check')" },
 };

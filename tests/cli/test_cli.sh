@@ -13,7 +13,7 @@ t_end
 t_begin "--help lists the commands and exit codes"
 run_raw --help
 expect_status 0
-for c in init import status config; do expect_stdout_contains "  $c "; done
+for c in init import status config next; do expect_stdout_contains "  $c "; done
 expect_stdout_contains "78 config"
 t_end
 
