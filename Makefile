@@ -97,7 +97,8 @@ test check: $(BUILD)/trueup $(TEST_BIN) $(FAKE_BIN)
 # make deps: install (only) the missing Debian packages the build and the
 # tests need.  Needs root or sudo; does nothing when all are present.
 DEB_PKGS := build-essential pkg-config libsqlite3-dev libcurl4-openssl-dev \
-            libjansson-dev libcsv-dev libuv1-dev sqlite3 tzdata valgrind ca-certificates
+            libjansson-dev libcsv-dev libuv1-dev sqlite3 tzdata valgrind ca-certificates \
+            curl jq util-linux
 deps:
 	@bash tools/deps.sh $(DEB_PKGS)
 

@@ -49,10 +49,7 @@ static void set_body(struct response *resp, int status, json_t *body)
 {
 	resp->status = status;
 	free(resp->body);
-	resp->body = json_dumps(body, JSON_COMPACT);
-	if (!resp->body)
-		abort();
-	resp->body_len = strlen(resp->body);
+	resp->body = jsonout_dump(body, &resp->body_len);
 	json_decref(body);
 }
 

@@ -482,6 +482,39 @@ static json_t *gen_price(const struct gen *g, uint64_t j, enum shape s)
 	return o;
 }
 
+/* Prices are embedded in every subscription item, invoice line and checkout
+ * line item: a direct-mapped cache shares one (read-only) price object
+ * between them.  Keyed by seed too, so it is exact. */
+#define PRICE_CACHE 4096
+static struct {
+	uint64_t seed, j;
+	int shape;
+	json_t *obj;
+} price_cache[PRICE_CACHE];
+
+static json_t *price_shared(const struct gen *g, uint64_t j, enum shape s)
+{
+	size_t slot = (size_t)((j * 2 + (s == SHAPE_2023)) % PRICE_CACHE);
+	int sh = s == SHAPE_2023 ? 0 : 1;
+	if (price_cache[slot].obj && price_cache[slot].seed == g->seed &&
+	    price_cache[slot].j == j && price_cache[slot].shape == sh)
+		return json_incref(price_cache[slot].obj);
+	json_decref(price_cache[slot].obj);
+	price_cache[slot].obj = gen_price(g, j, s);
+	price_cache[slot].seed = g->seed;
+	price_cache[slot].j = j;
+	price_cache[slot].shape = sh;
+	return json_incref(price_cache[slot].obj);
+}
+
+void gen_release(void)
+{
+	for (size_t i = 0; i < PRICE_CACHE; i++) {
+		json_decref(price_cache[i].obj);
+		price_cache[i].obj = NULL;
+	}
+}
+
 static json_t *gen_subscription(const struct gen *g, uint64_t i, enum shape s)
 {
 	json_t *o = obj_base(g, R_SUBSCRIPTIONS, i, T_SUBSCRIPTION, s);
@@ -517,7 +550,7 @@ static json_t *gen_subscription(const struct gen *g, uint64_t i, enum shape s)
 		set_int(it, "created", sp.created);
 		set_str(it, "subscription", id);
 		set_int(it, "quantity", sp.qty[k]);
-		json_object_set_new(it, "price", gen_price(g, sp.price[k], s));
+		json_object_set_new(it, "price", price_shared(g, sp.price[k], s));
 		/* 2026 placement; shape_convert moves them for 2023 */
 		set_int(it, "current_period_start", sp.period_start);
 		set_int(it, "current_period_end", sp.period_end);
@@ -597,7 +630,7 @@ json_t *gen_line_items(const struct gen *g, uint64_t i, enum shape s)
 		set_int(it, "amount_subtotal", pp.amount * q);
 		set_int(it, "amount_total", pp.amount * q);
 		set_str(it, "description", plan_names[pp.product % 7]);
-		json_object_set_new(it, "price", gen_price(g, pj, s));
+		json_object_set_new(it, "price", price_shared(g, pj, s));
 		json_array_append_new(arr, it);
 	}
 	return arr;
@@ -640,7 +673,7 @@ static json_t *gen_invoice(const struct gen *g, uint64_t i, enum shape s)
 		gen_id(g, R_PRODUCTS, pp.product, prod, sizeof prod);
 		snprintf(dec, sizeof dec, "%" PRId64, pp.amount);
 		if (s == SHAPE_2023) {
-			json_object_set_new(l, "price", gen_price(g, sp.price[k], s));
+			json_object_set_new(l, "price", price_shared(g, sp.price[k], s));
 			set_str(l, "type", "subscription");
 			set_str(l, "subscription", sub);
 			set_str(l, "subscription_item", siid);

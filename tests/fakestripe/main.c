@@ -240,6 +240,7 @@ int main(int argc, char **argv)
 out_store:
 	store_release(&fk.store);
 out_shape:
+	gen_release();
 	shape_release();
 	return rc;
 }

@@ -40,10 +40,13 @@ void shape_release(void)
 		}
 }
 
-/* A deep copy of template t in shape s; aborts when out of memory. */
+/* A shallow copy of template t in shape s: a new top-level object whose
+ * nested values are shared with the template (read-only: callers replace
+ * top-level keys, never modify nested template values in place).  Aborts
+ * when out of memory. */
 json_t *shape_template(enum tmpl t, enum shape s)
 {
-	json_t *o = json_deep_copy(templates[t][s == SHAPE_2023 ? 0 : 1]);
+	json_t *o = json_copy(templates[t][s == SHAPE_2023 ? 0 : 1]);
 	if (!o)
 		abort();
 	return o;

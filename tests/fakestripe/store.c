@@ -395,8 +395,6 @@ static void put_current(struct store *st, enum res r, uint64_t pos, json_t *obj)
 		c->extra[pos - c->base_n] = obj;
 		return;
 	}
-	if (!st->generated && pos < st->c[r].base_n && st->c[r].items[pos] == obj)
-		return;
 	json_object_set_new(st->c[r].over, obj_id(obj), obj);
 }
 
@@ -498,7 +496,7 @@ static int mutate_one(struct store *st, enum res r, const char *action, int64_t 
 			json_object_set(o, "amount_paid", json_object_get(o, "amount_due"));
 			json_object_set_new(o, "amount_remaining", json_integer(0));
 		}
-		extra_append(st, r, o);
+		extra_append(st, r, json_incref(o));
 		const char *type = r == R_SUBSCRIPTIONS ? "customer.subscription.created" :
 				   r == R_SESSIONS ? "checkout.session.completed" :
 				   r == R_INVOICES ? "invoice.paid" : "refund.created";
