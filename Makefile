@@ -6,6 +6,7 @@
 #   make deps                   install the Debian packages the build needs
 #   make install PREFIX=/usr/local DESTDIR=...
 #   make bench                  run the benchmarks under bench/ (not in CI)
+#   make fuzz                   fuzz the cron parser for FUZZ_SECONDS (clang; not in CI)
 
 VERSION    ?= 0.1.0
 CC         ?= cc
@@ -48,7 +49,7 @@ SQL      := $(sort $(wildcard src/sql/*.sql))
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test check deps install uninstall clean bench demo valgrind
+.PHONY: all test check deps install uninstall clean bench demo valgrind fuzz
 all: $(BUILD)/trueup
 ifeq ($(SANITIZE),)
 all: trueup
@@ -138,3 +139,20 @@ valgrind: $(TEST_BIN) $(BUILD)/trueup
 			--errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 \
 			$$t >/dev/null; \
 	done; echo "valgrind: no errors, no leaks"
+
+# make fuzz: the libFuzzer harness over cron_parse() and cron_next()
+# (tests/fuzz/fuzz_cron.c), built with clang and ASan+UBSan, run for
+# FUZZ_SECONDS from the seeds in tests/fuzz/corpus_cron (new inputs go to
+# build/fuzz/corpus).  Not part of `make test`.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 30
+FUZZ_BIN     := build/fuzz/fuzz_cron
+$(FUZZ_BIN): tests/fuzz/fuzz_cron.c src/cron.c src/tz.c src/err.c src/cron.h src/tz.h src/err.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -std=c11 -D_DEFAULT_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -o $@ tests/fuzz/fuzz_cron.c src/cron.c src/tz.c src/err.c
+
+fuzz: $(FUZZ_BIN)
+	@mkdir -p build/fuzz/corpus
+	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -timeout=5 -max_len=200 -print_final_stats=1 \
+		build/fuzz/corpus tests/fuzz/corpus_cron

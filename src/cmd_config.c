@@ -15,35 +15,48 @@
 #include <string.h>
 
 #include "commands.h"
+#include "jobs.h"
 #include "log.h"
 
 static const char usage_config[] =
 	"usage: trueup config check\n"
 	"Validate the configuration file, the catalogue it names (plans.json,\n"
-	"pricing_page.json, stripe_mapping.json) and, in later versions, the jobs\n"
-	"and report definitions.  Every problem is printed on its own line as\n"
+	"pricing_page.json, stripe_mapping.json), the job files of the jobs\n"
+	"directory and, in later versions, the report definitions.  Every problem\n"
+	"is printed on its own line as\n"
 	"  error: FILE: JSONPATH: reason\n"
+	"A job step this build does not have yet is a warning, not a problem.\n"
 	"Exit status: 0 when everything is valid, 78 when a problem was found,\n"
 	"66 when the configuration file cannot be read.\n";
 
 /*
  * A checker of files the configuration points to.  It appends what it
- * finds to probs and fills *summary (e.g. "3 jobs", may stay empty);
+ * finds to probs (problems: the check fails) and warnings (printed, the
+ * check still passes), and fills *summary (e.g. "3 jobs", may stay empty);
  * returns 0, or an exit code for a failure that is not a problem of the
  * files (out of memory, say), with e filled.
  */
 struct config_checker {
 	const char *name;
-	int (*check)(const struct config *cfg, struct config_problems *probs,
+	int (*check)(const struct cmd_ctx *ctx, const struct config *cfg,
+		     struct config_problems *probs, struct config_problems *warnings,
 		     char *summary, size_t summarysz, struct err *e);
 };
 
-/* Later issues: { "jobs", jobs_check_all }, { "reports", report_check_all }. */
+static int check_jobs(const struct cmd_ctx *ctx, const struct config *cfg,
+		      struct config_problems *probs, struct config_problems *warnings,
+		      char *summary, size_t summarysz, struct err *e)
+{
+	return jobs_check_all(cfg, ctx->command_available, probs, warnings, summary, summarysz, e);
+}
+
+/* Later issues: { "reports", check_reports }. */
 static const struct config_checker checkers[] = {
+	{ "jobs", check_jobs },
 	{ NULL, NULL }
 };
 
-static void print_problems(const struct config_problems *probs)
+static void print_problems(const struct config_problems *probs, enum log_level level)
 {
 	size_t i;
 
@@ -51,15 +64,15 @@ static void print_problems(const struct config_problems *probs)
 		const struct config_problem *p = &probs->items[i];
 
 		if (p->path[0])
-			log_error("%s: %s: %s", p->file, p->path, p->reason);
+			log_msg(level, "%s: %s: %s", p->file, p->path, p->reason);
 		else
-			log_error("%s: %s", p->file, p->reason);
+			log_msg(level, "%s: %s", p->file, p->reason);
 	}
 }
 
 static int config_check(struct cmd_ctx *ctx)
 {
-	struct config_problems probs = { 0 };
+	struct config_problems probs = { 0 }, warnings = { 0 };
 	struct config *cfg = NULL;
 	struct err e = { 0 };
 	char summary[512], part[256];
@@ -79,20 +92,22 @@ static int config_check(struct cmd_ctx *ctx)
 	for (i = 0; cfg && checkers[i].name; i++) {
 		part[0] = '\0';
 		err_clear(&e);
-		if (checkers[i].check(cfg, &probs, part, sizeof part, &e) != 0) {
+		if (checkers[i].check(ctx, cfg, &probs, &warnings, part, sizeof part, &e) != 0) {
 			log_error("config check: %s: %s", checkers[i].name, e.msg);
 			config_free(cfg);
 			config_problems_free(&probs);
+			config_problems_free(&warnings);
 			return e.code ? e.code : EXIT_SOFTWARE;
 		}
 		len = strlen(summary);
 		if (part[0])
 			snprintf(summary + len, sizeof summary - len, ", %s", part);
 	}
+	print_problems(&warnings, LOG_WARN);
 	if (probs.count == 0) {
 		out_printf("config ok: %s (catalogue %s)\n", summary, cfg->cat.dir);
 	} else {
-		print_problems(&probs);
+		print_problems(&probs, LOG_ERROR);
 		log_error("config check: %zu problem%s found in \"%s\"", probs.count,
 			  probs.count == 1 ? "" : "s", ctx->config_path);
 		if (rc == 0)
@@ -100,6 +115,7 @@ static int config_check(struct cmd_ctx *ctx)
 	}
 	config_free(cfg);
 	config_problems_free(&probs);
+	config_problems_free(&warnings);
 	return rc;
 }
 

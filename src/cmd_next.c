@@ -1,10 +1,13 @@
 /*
- * cmd_next.c - `trueup next --schedule EXPR`: print the next fire times of a
- * cron expression, so a schedule can be checked before a job uses it.
+ * cmd_next.c - `trueup next JOB` and `trueup next --schedule EXPR`: print the
+ * next fire times of a job, or of a cron expression so a schedule can be
+ * checked before a job uses it.
  *
- * Needs neither configuration nor database (ctx->cfg may be NULL).  The
- * zone is --timezone, else the configuration's default timezone when main.c
- * loaded one, else UTC.  Times are computed by cron_next() (src/cron.c,
+ * With --schedule it needs neither configuration nor database (ctx->cfg
+ * may be NULL); the zone is --timezone, else the configuration's default
+ * timezone when main.c loaded one, else UTC.  With JOB it loads the
+ * configuration itself (main.c does not, so that --schedule works without
+ * one) and then jobs/JOB.json, whose schedule and zone it uses.  Times are computed by cron_next() (src/cron.c,
  * which documents the cronie rules, DST handling and the 400-year search
  * bound) and printed one per line as ISO 8601 with the zone's offset.
  */
@@ -16,6 +19,7 @@
 
 #include "commands.h"
 #include "cron.h"
+#include "jobs.h"
 #include "log.h"
 #include "tz.h"
 
@@ -23,12 +27,13 @@
 #define NEXT_MAX_COUNT 1000
 
 static const char usage_line[] =
-	"usage: trueup next --schedule EXPR [--timezone ZONE] [--from TIME] [-n N]\n";
+	"usage: trueup next JOB [--from TIME] [-n N]\n"
+	"       trueup next --schedule EXPR [--timezone ZONE] [--from TIME] [-n N]\n";
 
 static const char usage_next[] =
-	"Print the next N (default 5, at most 1000) times the cron expression EXPR\n"
-	"fires strictly after TIME (default now), one per line, in ISO 8601 with the\n"
-	"zone's UTC offset.\n"
+	"Print the next N (default 5, at most 1000) times the job JOB (jobs/JOB.json)\n"
+	"or the cron expression EXPR fires strictly after TIME (default now), one per\n"
+	"line, in ISO 8601 with the zone's UTC offset (the job's own timezone for JOB).\n"
 	"  --schedule EXPR   5 fields (minute hour day-of-month month day-of-week,\n"
 	"                    Vixie cron / cronie syntax) or @yearly, @monthly,\n"
 	"                    @weekly, @daily, @hourly\n"
@@ -36,12 +41,13 @@ static const char usage_next[] =
 	"                    configuration's timezone if loaded, else UTC)\n"
 	"  --from TIME       YYYY-MM-DDTHH:MM[:SS] then Z or +HH:MM / -HH:MM\n"
 	"  -n N              how many fire times to print\n"
-	"Exit status: 0 ok, 2 bad command line, 78 bad schedule or time zone,\n"
-	"or a schedule that never fires.\n";
+	"Exit status: 0 ok, 2 bad command line, 66 no such job, 78 bad schedule,\n"
+	"time zone or job, or a schedule that never fires.\n";
 
 enum { OPT_SCHEDULE = 256, OPT_TIMEZONE, OPT_FROM };
 
 struct next_args {
+	const char *job;
 	const char *schedule;
 	const char *zone;
 	const char *from;
@@ -101,12 +107,18 @@ static int parse_args(int argc, char **argv, struct next_args *a)
 			return usage_error();
 		}
 	}
+	if (optind < argc && !a->schedule)
+		a->job = argv[optind++];
 	if (optind < argc) {
 		log_error("next: unexpected argument '%s'", argv[optind]);
 		return usage_error();
 	}
-	if (!a->schedule) {
-		log_error("next: --schedule is required");
+	if (!a->schedule && !a->job) {
+		log_error("next: give a JOB or --schedule EXPR");
+		return usage_error();
+	}
+	if (a->job && a->zone) {
+		log_error("next: --timezone goes with --schedule; a job has its own timezone");
 		return usage_error();
 	}
 	return 0;
@@ -145,9 +157,36 @@ static int print_fire_times(const struct next_args *a, const struct cron *c,
 	return EXIT_OK;
 }
 
+/* `next JOB`: load the configuration and the job, print its fire times. */
+static int next_job(struct cmd_ctx *ctx, struct next_args *a, int64_t from)
+{
+	struct config_problems probs = { 0 };
+	struct config *cfg = NULL;
+	struct err e = { 0 };
+	struct job j;
+	int rc;
+
+	rc = config_load(ctx->config_path, &cfg, &probs, &e);
+	config_problems_free(&probs);
+	if (rc != 0) {
+		log_error("%s", e.msg);
+		return rc;
+	}
+	rc = job_load(cfg->jobs_dir, a->job, cfg->timezone, &j, NULL, &e);
+	config_free(cfg);
+	if (rc != 0) {
+		log_error("next: %s", e.msg);
+		return rc;
+	}
+	a->schedule = j.schedule;
+	rc = print_fire_times(a, &j.cron, &j.tz, from);
+	job_release(&j);
+	return rc;
+}
+
 int cmd_next(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	struct next_args a = { NULL, NULL, NULL, NEXT_DEFAULT_COUNT };
+	struct next_args a = { NULL, NULL, NULL, NULL, NEXT_DEFAULT_COUNT };
 	struct err e = { 0 };
 	struct cron c;
 	struct tz tz;
@@ -170,6 +209,8 @@ int cmd_next(struct cmd_ctx *ctx, int argc, char **argv)
 	} else {
 		from = (int64_t)time(NULL);
 	}
+	if (a.job)
+		return next_job(ctx, &a, from);
 	if (cron_parse(&c, a.schedule, &e) != 0) {
 		err_prefix(&e, "schedule");
 		log_error("next: %s", e.msg);

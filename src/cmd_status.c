@@ -1,17 +1,23 @@
 /*
- * cmd_status.c - `trueup status`: what the database holds and the last
- * runs.  Later issues add open drift by rule and snapshot freshness.
+ * cmd_status.c - `trueup status`: what the database holds, the last
+ * runs, and each job's next fire time and last runs.  Later issues add
+ * open drift by rule and snapshot freshness.
  */
 #include <getopt.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "commands.h"
+#include "db_jobs.h"
+#include "jobs.h"
 #include "log.h"
 
 static const char usage_status[] =
 	"usage: trueup status [-n N]\n"
-	"Show the schema version, the rows of each platform table and the\n"
-	"last N runs (default 10).\n";
+	"Show the schema version, the rows of each platform table, the last N\n"
+	"runs (default 10), each job's next fire time and last run, and the last\n"
+	"N job runs.\n";
 
 static int print_count(const char *table, long long rows, void *arg)
 {
@@ -30,6 +36,76 @@ static int print_run(const struct db_run_row *r, void *arg)
 	if (r->error[0])
 		out_printf("  %s", r->error);
 	out_printf("\n");
+	return 0;
+}
+
+static int print_job_run(const struct db_job_run_row *r, void *arg)
+{
+	(void)arg;
+	out_printf("  #%-5lld %-14s %-8s %-20s %-20s %-20s", r->id, r->job, r->status,
+		   r->scheduled_for[0] ? r->scheduled_for : "(manual)", r->started_at,
+		   r->ended_at[0] ? r->ended_at : "-");
+	if (r->signo)
+		out_printf(" signal %d", r->signo);
+	else if (r->exit_code > 0)
+		out_printf(" exit %d", r->exit_code);
+	if (r->error[0])
+		out_printf("  %s", r->error);
+	out_printf("\n");
+	return 0;
+}
+
+static int copy_last(const struct db_job_run_row *r, void *arg)
+{
+	*(struct db_job_run_row *)arg = *r;
+	return 1;
+}
+
+/* Each job of the jobs directory: schedule, next fire time, last run. */
+static int print_jobs(struct cmd_ctx *ctx, int limit)
+{
+	struct config_problems probs = { 0 };
+	struct db_job_run_row last;
+	struct job_list list;
+	struct err e = { 0 };
+	char when[64];
+	int64_t next;
+	size_t i;
+	int rc;
+
+	rc = jobs_load_dir(ctx->cfg->jobs_dir, ctx->cfg->timezone, &list, &probs, &e);
+	out_printf("jobs (%s):\n", ctx->cfg->jobs_dir);
+	if (rc == EXIT_NOINPUT)
+		out_printf("  (no jobs directory)\n");
+	for (i = 0; rc == 0 && i < list.count; i++) {
+		const struct job *j = &list.items[i];
+
+		if (!j->enabled)
+			snprintf(when, sizeof when, "disabled");
+		else if (cron_next(&j->cron, &j->tz, (int64_t)time(NULL), &next) == 0)
+			tz_format_iso(&j->tz, next, when, sizeof when);
+		else
+			snprintf(when, sizeof when, "never");
+		out_printf("  %-14s %-16s %-16s next %-25s", j->name, j->schedule, j->tz.name, when);
+		memset(&last, 0, sizeof last);
+		if (db_job_runs_recent(ctx->db, j->name, 1, copy_last, &last, &e) == 0 && last.id)
+			out_printf(" last %s %s", last.status, last.started_at);
+		out_printf("\n");
+	}
+	for (i = 0; i < probs.count; i++)
+		out_printf("  invalid: %s: %s%s%s\n", probs.items[i].file, probs.items[i].path,
+			   probs.items[i].path[0] ? ": " : "", probs.items[i].reason);
+	job_list_free(&list);
+	config_problems_free(&probs);
+	if (rc != 0 && rc != EXIT_NOINPUT) {
+		log_error("status: %s", e.msg);
+		return rc;
+	}
+	out_printf("last job runs:\n");
+	if ((rc = db_job_runs_recent(ctx->db, NULL, limit, print_job_run, NULL, &e)) != 0) {
+		log_error("status: %s", e.msg);
+		return rc;
+	}
 	return 0;
 }
 
@@ -80,5 +156,7 @@ int cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 		log_error("status: %s", e.msg);
 		return rc;
 	}
+	if ((rc = print_jobs(ctx, limit)) != 0)
+		return rc;
 	return EXIT_OK;
 }

@@ -22,6 +22,8 @@ struct cmd_ctx {
 	struct db *db;              /* open, migrated, when NEED_DB */
 	long long run_id;           /* runs.id when the command has RECORD_RUN, else 0 */
 	char run_counts[1024];      /* JSON object a command may fill for its run row */
+	/* 1 if this build has command `name` (the command table's view); set by main.c */
+	int (*command_available)(const char *name);
 };
 
 /* Flags of a command-table entry: what main.c sets up before the call. */
@@ -29,7 +31,8 @@ enum {
 	NEED_CONFIG = 1 << 0,   /* load and validate the configuration */
 	NEED_DB = 1 << 1,       /* open the database and apply migrations */
 	RECORD_RUN = 1 << 2,    /* record the invocation in the runs table */
-	CREATE_DB = 1 << 3      /* with NEED_DB: create the file if missing */
+	CREATE_DB = 1 << 3,     /* with NEED_DB: create the file if missing */
+	HIDDEN = 1 << 4         /* not listed by --help (test-only commands) */
 };
 
 struct command {
@@ -44,6 +47,9 @@ int cmd_import(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_status(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_config(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_next(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_run(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_schedule(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_test_sleep(struct cmd_ctx *ctx, int argc, char **argv);
 
 /*
  * Shared by the cmd_ files: true when argv holds -h or --help before any

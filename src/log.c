@@ -35,6 +35,11 @@ enum log_level log_get_level(void)
 	return cur_level;
 }
 
+enum log_format log_get_format(void)
+{
+	return cur_format;
+}
+
 void log_set_streams(FILE *diag, FILE *out)
 {
 	diag_stream = diag;

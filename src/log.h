@@ -22,6 +22,7 @@ enum log_format { LOG_TEXT = 0, LOG_JSON = 1 };
 /* Set the threshold (messages above it are dropped) and the format. */
 void log_setup(enum log_level level, enum log_format format);
 enum log_level log_get_level(void);
+enum log_format log_get_format(void);
 
 /* Redirect diagnostics (default stderr) and results (default stdout); for tests. */
 void log_set_streams(FILE *diag, FILE *out);

@@ -32,10 +32,16 @@ static const struct command commands[] = {
 	  "load platform state from CSV files in DIR (one transaction)" },
 	{ "status", cmd_status, NEED_CONFIG | NEED_DB,
 	  "last runs and what the database holds" },
+	{ "run", cmd_run, NEED_CONFIG | NEED_DB,
+	  "run one job from jobs/ now (for system cron)" },
+	{ "schedule", cmd_schedule, NEED_CONFIG | NEED_DB,
+	  "run the scheduler: fire jobs by their cron schedule" },
 	{ "next", cmd_next, 0,
-	  "print the next fire times of a cron schedule" },
+	  "print the next fire times of a job or a cron schedule" },
 	{ "config", cmd_config, 0,
 	  "validate config and catalogue ('config check')" },
+	{ "test-sleep", cmd_test_sleep, HIDDEN,
+	  "sleep N seconds (test-only job step)" },
 };
 
 static const char usage_main[] =
@@ -48,7 +54,8 @@ static void print_help(void)
 
 	out_printf("%s\ncommands:\n", usage_main);
 	for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		out_printf("  %-10s %s\n", commands[i].name, commands[i].summary);
+		if (!(commands[i].flags & HIDDEN))
+			out_printf("  %-10s %s\n", commands[i].name, commands[i].summary);
 	out_printf("\n'trueup COMMAND --help' shows a command's options.\n"
 		   "environment: STRIPE_API_KEY (or the variable the config names), "
 		   "TRUEUP_CONFIG, TRUEUP_DB, TRUEUP_STRIPE_API_BASE\n"
@@ -79,6 +86,11 @@ static const struct command *find_command(const char *name)
 		if (strcmp(commands[i].name, name) == 0)
 			return &commands[i];
 	return NULL;
+}
+
+static int command_available(const char *name)
+{
+	return find_command(name) != NULL;
 }
 
 static const char *default_config_path(void)
@@ -202,6 +214,7 @@ int main(int argc, char **argv)
 
 	memset(&ctx, 0, sizeof ctx);
 	ctx.argv0 = "trueup";
+	ctx.command_available = command_available;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+c:d:vqhV", opts, NULL)) != -1) {
 		switch (c) {

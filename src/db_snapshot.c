@@ -1,0 +1,1773 @@
+/*
+ * db_snapshot.c - the SQL of the Stripe snapshot; see db_snapshot.h for
+ * the write rules and src/sql/003_stripe_snapshot.sql for the tables.
+ *
+ * Each snapshot table is described once below (struct snap_table: its
+ * typed columns, keys first, and which of them the checksum covers), and
+ * each row kind has a bind function that lays a typed row out in that
+ * column order.  The upsert, the existence check, the child pruning, the
+ * tombstone and the checksum statements are all built from those
+ * descriptions (fixed names, never input); every value is bound.
+ *
+ * "Unchanged rows are not rewritten": the upsert's DO UPDATE only fires
+ * WHERE some column differs (typed fields, raw JSON, or a tombstone being
+ * lifted), so an identical page leaves every row, and its pulled_at, alone;
+ * a parent found unchanged skips its children (they are part of its raw
+ * JSON).  Child lists are pruned with json_each() over the ids the parent
+ * still lists.
+ */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "db_snapshot.h"
+
+#define SNAP_SQL_MAX 4096
+#define SNAP_COLS_MAX 32
+
+/* --- table descriptions ---------------------------------------------------- */
+
+enum snap_tb {
+	TB_CUSTOMERS, TB_PRODUCTS, TB_PRICES, TB_SUBS, TB_SUB_ITEMS, TB_SESSIONS, TB_LINE_ITEMS,
+	TB_REFUNDS, TB_INVOICES, TB_INVOICE_LINES, TB_EVENTS, TB_COUNT
+};
+
+struct snap_col {
+	const char *name;
+	int sum;                /* part of the checksum */
+};
+
+struct snap_table {
+	const char *name;
+	const char *parent;     /* child tables: the parent id column (first key) */
+	const struct snap_col *cols;
+	size_t ncols;           /* typed columns, keys first */
+};
+
+static const struct snap_col cols_customers[] = {
+	{ "id", 1 }, { "livemode", 1 }, { "created", 1 }, { "email", 1 }, { "name", 1 },
+	{ "currency", 1 }, { "tenant_id", 1 }, { "user_id", 1 },
+};
+static const struct snap_col cols_products[] = {
+	{ "id", 1 }, { "livemode", 1 }, { "created", 1 }, { "name", 1 }, { "active", 1 },
+	{ "default_price", 1 }, { "trueup_plan", 1 }, { "trueup_course_program", 1 },
+};
+static const struct snap_col cols_prices[] = {
+	{ "id", 1 }, { "livemode", 1 }, { "created", 1 }, { "product", 1 }, { "active", 1 },
+	{ "currency", 1 }, { "unit_amount", 1 }, { "type", 1 }, { "recurring_interval", 1 },
+	{ "recurring_interval_count", 1 }, { "lookup_key", 1 }, { "nickname", 1 },
+	{ "trueup_plan", 1 }, { "trueup_course_program", 1 },
+};
+static const struct snap_col cols_subs[] = {
+	{ "id", 1 }, { "livemode", 1 }, { "created", 1 }, { "customer", 1 }, { "status", 1 },
+	{ "currency", 1 }, { "start_date", 1 }, { "current_period_start", 1 },
+	{ "current_period_end", 1 }, { "period_source", 0 }, { "cancel_at", 1 },
+	{ "cancel_at_period_end", 1 }, { "canceled_at", 1 }, { "ended_at", 1 },
+	{ "trial_start", 1 }, { "trial_end", 1 }, { "latest_invoice", 1 }, { "tenant_id", 1 },
+	{ "user_id", 1 }, { "trueup_plan", 1 }, { "items_has_more", 0 },
+};
+static const struct snap_col cols_sub_items[] = {
+	{ "subscription_id", 1 }, { "id", 1 }, { "created", 1 }, { "quantity", 1 },
+	{ "price_id", 1 }, { "lookup_key", 1 }, { "product", 1 }, { "unit_amount", 1 },
+	{ "currency", 1 }, { "price_trueup_plan", 1 }, { "price_trueup_course_program", 1 },
+	{ "current_period_start", 1 }, { "current_period_end", 1 },
+};
+static const struct snap_col cols_sessions[] = {
+	{ "id", 1 }, { "livemode", 1 }, { "created", 1 }, { "customer", 1 },
+	{ "customer_email", 1 }, { "status", 1 }, { "mode", 1 }, { "payment_status", 1 },
+	{ "client_reference_id", 1 }, { "currency", 1 }, { "amount_subtotal", 1 },
+	{ "amount_total", 1 }, { "payment_intent", 1 }, { "subscription", 1 }, { "invoice", 1 },
+	{ "expires_at", 1 }, { "tenant_id", 1 }, { "user_id", 1 }, { "trueup_plan", 1 },
+	{ "trueup_course_program", 1 }, { "line_items_has_more", 0 },
+};
+static const struct snap_col cols_line_items[] = {
+	{ "session_id", 1 }, { "id", 1 }, { "description", 1 }, { "quantity", 1 },
+	{ "currency", 1 }, { "amount_subtotal", 1 }, { "amount_discount", 1 }, { "amount_tax", 1 },
+	{ "amount_total", 1 }, { "price_id", 1 }, { "lookup_key", 1 }, { "product", 1 },
+	{ "unit_amount", 1 }, { "price_trueup_plan", 1 }, { "price_trueup_course_program", 1 },
+};
+static const struct snap_col cols_refunds[] = {
+	{ "id", 1 }, { "livemode", 1 }, { "created", 1 }, { "amount", 1 }, { "currency", 1 },
+	{ "status", 1 }, { "reason", 1 }, { "charge", 1 }, { "payment_intent", 1 },
+	{ "customer", 1 }, { "tenant_id", 1 }, { "user_id", 1 },
+};
+static const struct snap_col cols_invoices[] = {
+	{ "id", 1 }, { "livemode", 1 }, { "created", 1 }, { "customer", 1 },
+	{ "subscription", 1 }, { "status", 1 }, { "paid", 1 }, { "currency", 1 },
+	{ "amount_due", 1 }, { "amount_paid", 1 }, { "amount_remaining", 1 }, { "subtotal", 1 },
+	{ "total", 1 }, { "charge", 1 }, { "payment_intent", 1 }, { "billing_reason", 1 },
+	{ "number", 1 }, { "period_start", 1 }, { "period_end", 1 }, { "paid_at", 1 },
+	{ "tenant_id", 1 }, { "user_id", 1 }, { "lines_has_more", 0 },
+};
+static const struct snap_col cols_invoice_lines[] = {
+	{ "invoice_id", 1 }, { "id", 1 }, { "amount", 1 }, { "currency", 1 }, { "quantity", 1 },
+	{ "description", 1 }, { "price_id", 1 }, { "product", 1 }, { "lookup_key", 1 },
+	{ "subscription", 1 }, { "subscription_item", 1 }, { "proration", 1 },
+	{ "period_start", 1 }, { "period_end", 1 },
+};
+static const struct snap_col cols_events[] = {
+	{ "id", 1 }, { "type", 1 }, { "created", 1 }, { "livemode", 1 }, { "api_version", 1 },
+	{ "object_type", 1 }, { "object_id", 1 },
+};
+
+#define TABLE(n, p, c) { n, p, c, sizeof c / sizeof c[0] }
+static const struct snap_table tables[TB_COUNT] = {
+	[TB_CUSTOMERS] = TABLE("stripe_customers", NULL, cols_customers),
+	[TB_PRODUCTS] = TABLE("stripe_products", NULL, cols_products),
+	[TB_PRICES] = TABLE("stripe_prices", NULL, cols_prices),
+	[TB_SUBS] = TABLE("stripe_subscriptions", NULL, cols_subs),
+	[TB_SUB_ITEMS] = TABLE("stripe_subscription_items", "subscription_id", cols_sub_items),
+	[TB_SESSIONS] = TABLE("stripe_checkout_sessions", NULL, cols_sessions),
+	[TB_LINE_ITEMS] = TABLE("stripe_checkout_line_items", "session_id", cols_line_items),
+	[TB_REFUNDS] = TABLE("stripe_refunds", NULL, cols_refunds),
+	[TB_INVOICES] = TABLE("stripe_invoices", NULL, cols_invoices),
+	[TB_INVOICE_LINES] = TABLE("stripe_invoice_lines", "invoice_id", cols_invoice_lines),
+	[TB_EVENTS] = TABLE("stripe_events", NULL, cols_events),
+};
+
+/* The table of a kind's rows, and of its children (-1: none). */
+static int kind_table(enum stripe_kind k)
+{
+	switch (k) {
+	case STRIPE_CUSTOMER: return TB_CUSTOMERS;
+	case STRIPE_PRODUCT: return TB_PRODUCTS;
+	case STRIPE_PRICE: return TB_PRICES;
+	case STRIPE_SUBSCRIPTION: return TB_SUBS;
+	case STRIPE_CHECKOUT_SESSION: return TB_SESSIONS;
+	case STRIPE_CHECKOUT_LINE_ITEM: return TB_LINE_ITEMS;
+	case STRIPE_REFUND: return TB_REFUNDS;
+	case STRIPE_INVOICE: return TB_INVOICES;
+	case STRIPE_EVENT: return TB_EVENTS;
+	default: return -1;
+	}
+}
+
+static int kind_child_table(enum stripe_kind k)
+{
+	switch (k) {
+	case STRIPE_SUBSCRIPTION: return TB_SUB_ITEMS;
+	case STRIPE_CHECKOUT_SESSION: return TB_LINE_ITEMS;
+	case STRIPE_INVOICE: return TB_INVOICE_LINES;
+	default: return -1;
+	}
+}
+
+/* Top-level tables of objects (they have deleted_at and tombstones). */
+static int tb_tombstones(int t)
+{
+	return t >= 0 && !tables[t].parent && t != TB_EVENTS;
+}
+
+/* --- values -------------------------------------------------------------------- */
+
+enum { SV_NULL, SV_INT, SV_TEXT };
+
+struct sval {
+	int t;
+	long long i;
+	const char *s;
+};
+
+static struct sval sv_text(const char *s)
+{
+	struct sval v = { s ? SV_TEXT : SV_NULL, 0, s };
+	return v;
+}
+
+static struct sval sv_cur(const char *cur)
+{
+	return sv_text(cur && cur[0] ? cur : NULL);
+}
+
+static struct sval sv_int(struct stripe_int n)
+{
+	struct sval v = { n.set ? SV_INT : SV_NULL, n.v, NULL };
+	return v;
+}
+
+/* A 0/1 flag, NULL when -1 (absent). */
+static struct sval sv_flag(int b)
+{
+	struct sval v = { b < 0 ? SV_NULL : SV_INT, b > 0, NULL };
+	return v;
+}
+
+static int bind_val(sqlite3_stmt *st, int idx, struct sval v)
+{
+	switch (v.t) {
+	case SV_INT: return sqlite3_bind_int64(st, idx, v.i);
+	case SV_TEXT: return sqlite3_bind_text(st, idx, v.s, -1, SQLITE_STATIC);
+	default: return sqlite3_bind_null(st, idx);
+	}
+}
+
+/* --- binders: one typed row into its table's column order ---------------------- */
+
+static size_t bind_common(const struct stripe_row *r, struct sval *v)
+{
+	v[0] = sv_text(r->id);
+	v[1] = sv_flag(r->livemode);
+	v[2] = sv_int(r->created);
+	return 3;
+}
+
+static size_t bind_customer(const struct stripe_row *r, struct sval *v)
+{
+	const struct stripe_customer *c = &r->u.customer;
+	size_t n = bind_common(r, v);
+
+	v[n++] = sv_text(c->email);
+	v[n++] = sv_text(c->name);
+	v[n++] = sv_cur(c->currency);
+	v[n++] = sv_text(c->metadata.tenant_id);
+	v[n++] = sv_text(c->metadata.user_id);
+	return n;
+}
+
+static size_t bind_product(const struct stripe_row *r, struct sval *v)
+{
+	const struct stripe_product *p = &r->u.product;
+	size_t n = bind_common(r, v);
+
+	v[n++] = sv_text(p->name);
+	v[n++] = sv_flag(p->active);
+	v[n++] = sv_text(p->default_price);
+	v[n++] = sv_text(p->metadata.trueup_plan);
+	v[n++] = sv_text(p->metadata.trueup_course_program);
+	return n;
+}
+
+static size_t bind_price(const struct stripe_row *r, struct sval *v)
+{
+	const struct stripe_price *p = &r->u.price;
+	size_t n = bind_common(r, v);
+
+	v[n++] = sv_text(p->product);
+	v[n++] = sv_flag(p->active);
+	v[n++] = sv_cur(p->currency);
+	v[n++] = sv_int(p->unit_amount);
+	v[n++] = sv_text(p->type);
+	v[n++] = sv_text(p->recurring_interval);
+	v[n++] = sv_int(p->recurring_interval_count);
+	v[n++] = sv_text(p->lookup_key);
+	v[n++] = sv_text(p->nickname);
+	v[n++] = sv_text(p->metadata.trueup_plan);
+	v[n++] = sv_text(p->metadata.trueup_course_program);
+	return n;
+}
+
+static size_t bind_subscription(const struct stripe_row *r, struct sval *v)
+{
+	const struct stripe_subscription *s = &r->u.subscription;
+	size_t n = bind_common(r, v);
+
+	v[n++] = sv_text(s->customer);
+	v[n++] = sv_text(s->status);
+	v[n++] = sv_cur(s->currency);
+	v[n++] = sv_int(s->start_date);
+	v[n++] = sv_int(s->current_period_start);
+	v[n++] = sv_int(s->current_period_end);
+	v[n++] = sv_text(s->period_source);
+	v[n++] = sv_int(s->cancel_at);
+	v[n++] = sv_flag(s->cancel_at_period_end);
+	v[n++] = sv_int(s->canceled_at);
+	v[n++] = sv_int(s->ended_at);
+	v[n++] = sv_int(s->trial_start);
+	v[n++] = sv_int(s->trial_end);
+	v[n++] = sv_text(s->latest_invoice);
+	v[n++] = sv_text(s->metadata.tenant_id);
+	v[n++] = sv_text(s->metadata.user_id);
+	v[n++] = sv_text(s->metadata.trueup_plan);
+	v[n++] = sv_flag(s->items_present ? s->items_has_more : -1);
+	return n;
+}
+
+static size_t bind_sub_item(const char *sub_id, const struct stripe_subscription_item *it,
+			    struct sval *v)
+{
+	size_t n = 0;
+
+	v[n++] = sv_text(sub_id);
+	v[n++] = sv_text(it->id);
+	v[n++] = sv_int(it->created);
+	v[n++] = sv_int(it->quantity);
+	v[n++] = sv_text(it->price.id);
+	v[n++] = sv_text(it->price.lookup_key);
+	v[n++] = sv_text(it->price.product);
+	v[n++] = sv_int(it->price.unit_amount);
+	v[n++] = sv_cur(it->price.currency);
+	v[n++] = sv_text(it->price.trueup_plan);
+	v[n++] = sv_text(it->price.trueup_course_program);
+	v[n++] = sv_int(it->current_period_start);
+	v[n++] = sv_int(it->current_period_end);
+	return n;
+}
+
+static size_t bind_session(const struct stripe_row *r, struct sval *v)
+{
+	const struct stripe_checkout_session *s = &r->u.session;
+	size_t n = bind_common(r, v);
+
+	v[n++] = sv_text(s->customer);
+	v[n++] = sv_text(s->customer_email);
+	v[n++] = sv_text(s->status);
+	v[n++] = sv_text(s->mode);
+	v[n++] = sv_text(s->payment_status);
+	v[n++] = sv_text(s->client_reference_id);
+	v[n++] = sv_cur(s->currency);
+	v[n++] = sv_int(s->amount_subtotal);
+	v[n++] = sv_int(s->amount_total);
+	v[n++] = sv_text(s->payment_intent);
+	v[n++] = sv_text(s->subscription);
+	v[n++] = sv_text(s->invoice);
+	v[n++] = sv_int(s->expires_at);
+	v[n++] = sv_text(s->metadata.tenant_id);
+	v[n++] = sv_text(s->metadata.user_id);
+	v[n++] = sv_text(s->metadata.trueup_plan);
+	v[n++] = sv_text(s->metadata.trueup_course_program);
+	v[n++] = sv_flag(s->line_items_present ? s->line_items_has_more : -1);
+	return n;
+}
+
+static size_t bind_line_item(const struct stripe_line_item *li, struct sval *v)
+{
+	size_t n = 0;
+
+	v[n++] = sv_text(li->session_id);
+	v[n++] = sv_text(li->id);
+	v[n++] = sv_text(li->description);
+	v[n++] = sv_int(li->quantity);
+	v[n++] = sv_cur(li->currency);
+	v[n++] = sv_int(li->amount_subtotal);
+	v[n++] = sv_int(li->amount_discount);
+	v[n++] = sv_int(li->amount_tax);
+	v[n++] = sv_int(li->amount_total);
+	v[n++] = sv_text(li->price.id);
+	v[n++] = sv_text(li->price.lookup_key);
+	v[n++] = sv_text(li->price.product);
+	v[n++] = sv_int(li->price.unit_amount);
+	v[n++] = sv_text(li->price.trueup_plan);
+	v[n++] = sv_text(li->price.trueup_course_program);
+	return n;
+}
+
+static size_t bind_refund(const struct stripe_row *r, struct sval *v)
+{
+	const struct stripe_refund *f = &r->u.refund;
+	size_t n = bind_common(r, v);
+
+	v[n++] = sv_int(f->amount);
+	v[n++] = sv_cur(f->currency);
+	v[n++] = sv_text(f->status);
+	v[n++] = sv_text(f->reason);
+	v[n++] = sv_text(f->charge);
+	v[n++] = sv_text(f->payment_intent);
+	v[n++] = sv_text(f->customer);
+	v[n++] = sv_text(f->metadata.tenant_id);
+	v[n++] = sv_text(f->metadata.user_id);
+	return n;
+}
+
+static size_t bind_invoice(const struct stripe_row *r, struct sval *v)
+{
+	const struct stripe_invoice *i = &r->u.invoice;
+	size_t n = bind_common(r, v);
+
+	v[n++] = sv_text(i->customer);
+	v[n++] = sv_text(i->subscription);
+	v[n++] = sv_text(i->status);
+	v[n++] = sv_flag(i->paid);
+	v[n++] = sv_cur(i->currency);
+	v[n++] = sv_int(i->amount_due);
+	v[n++] = sv_int(i->amount_paid);
+	v[n++] = sv_int(i->amount_remaining);
+	v[n++] = sv_int(i->subtotal);
+	v[n++] = sv_int(i->total);
+	v[n++] = sv_text(i->charge);
+	v[n++] = sv_text(i->payment_intent);
+	v[n++] = sv_text(i->billing_reason);
+	v[n++] = sv_text(i->number);
+	v[n++] = sv_int(i->period_start);
+	v[n++] = sv_int(i->period_end);
+	v[n++] = sv_int(i->paid_at);
+	v[n++] = sv_text(i->metadata.tenant_id);
+	v[n++] = sv_text(i->metadata.user_id);
+	v[n++] = sv_flag(i->lines_present ? i->lines_has_more : -1);
+	return n;
+}
+
+static size_t bind_invoice_line(const char *invoice_id, const struct stripe_invoice_line *l,
+				struct sval *v)
+{
+	size_t n = 0;
+
+	v[n++] = sv_text(invoice_id);
+	v[n++] = sv_text(l->id);
+	v[n++] = sv_int(l->amount);
+	v[n++] = sv_cur(l->currency);
+	v[n++] = sv_int(l->quantity);
+	v[n++] = sv_text(l->description);
+	v[n++] = sv_text(l->price_id);
+	v[n++] = sv_text(l->product);
+	v[n++] = sv_text(l->lookup_key);
+	v[n++] = sv_text(l->subscription);
+	v[n++] = sv_text(l->subscription_item);
+	v[n++] = sv_flag(l->proration);
+	v[n++] = sv_int(l->period_start);
+	v[n++] = sv_int(l->period_end);
+	return n;
+}
+
+/* --- SQL text ------------------------------------------------------------------- */
+
+/* A bounded SQL text builder; overflow is remembered, not silent. */
+struct sqlbuf {
+	char s[SNAP_SQL_MAX];
+	size_t len;
+	int overflow;
+};
+
+static void sb_add(struct sqlbuf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void sb_add(struct sqlbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->overflow)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(b->s + b->len, sizeof b->s - b->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof b->s - b->len)
+		b->overflow = 1;
+	else
+		b->len += (size_t)n;
+}
+
+static int sb_prepare(struct db *db, struct sqlbuf *b, sqlite3_stmt **st, struct err *e)
+{
+	if (b->overflow)
+		return err_set(e, EXIT_SOFTWARE, "snapshot: statement too long");
+	return db_prepare(db, b->s, st, e);
+}
+
+/* WHERE clause on the keys: "id = ?1" or "parent = ?1 AND id = ?2". */
+static void sb_keys(struct sqlbuf *b, const struct snap_table *t)
+{
+	if (t->parent)
+		sb_add(b, "\"%s\" = ?1 AND id = ?2", t->parent);
+	else
+		sb_add(b, "id = ?1");
+}
+
+/*
+ * INSERT ... ON CONFLICT (keys) DO UPDATE SET every column WHERE one
+ * differs.  Parameters: the typed columns, then raw_json, stripe_version,
+ * pulled_at.  A live row lifts a tombstone (deleted_at = NULL).
+ */
+static void sb_upsert(struct sqlbuf *b, const struct snap_table *t)
+{
+	size_t i, nk = t->parent ? 2 : 1, np = t->ncols + 3;
+	int tomb = !t->parent;
+
+	sb_add(b, "INSERT INTO %s (", t->name);
+	for (i = 0; i < t->ncols; i++)
+		sb_add(b, "%s, ", t->cols[i].name);
+	sb_add(b, "raw_json, stripe_version, pulled_at) VALUES (");
+	for (i = 1; i <= np; i++)
+		sb_add(b, "?%zu%s", i, i < np ? ", " : ") ON CONFLICT (");
+	sb_add(b, "%s%s) DO UPDATE SET ", t->parent ? t->parent : "id", t->parent ? ", id" : "");
+	for (i = nk; i < t->ncols; i++)
+		sb_add(b, "%s = excluded.%s, ", t->cols[i].name, t->cols[i].name);
+	sb_add(b, "raw_json = excluded.raw_json, stripe_version = excluded.stripe_version, "
+		  "pulled_at = excluded.pulled_at%s WHERE ", tomb ? ", deleted_at = NULL" : "");
+	for (i = nk; i < t->ncols; i++)
+		sb_add(b, "%s IS NOT excluded.%s OR ", t->cols[i].name, t->cols[i].name);
+	sb_add(b, "raw_json IS NOT excluded.raw_json%s", tomb ? " OR deleted_at IS NOT NULL" : "");
+}
+
+/* --- the writer of one commit ---------------------------------------------- */
+
+struct writer {
+	struct db *db;
+	struct err *e;
+	const char *version;
+	const char *pulled_at;
+	struct db_snapshot_counts *n;
+	sqlite3_stmt *exists[TB_COUNT], *upsert[TB_COUNT], *prune[TB_COUNT];
+	sqlite3_stmt *tomb_set[TB_COUNT], *tomb_new[TB_COUNT];
+	sqlite3_stmt *seen, *event_new, *events_of_object;
+};
+
+static void writer_release(struct writer *w)
+{
+	int t;
+
+	for (t = 0; t < TB_COUNT; t++) {
+		sqlite3_finalize(w->exists[t]);
+		sqlite3_finalize(w->upsert[t]);
+		sqlite3_finalize(w->prune[t]);
+		sqlite3_finalize(w->tomb_set[t]);
+		sqlite3_finalize(w->tomb_new[t]);
+	}
+	sqlite3_finalize(w->seen);
+	sqlite3_finalize(w->event_new);
+	sqlite3_finalize(w->events_of_object);
+}
+
+enum { ST_EXISTS, ST_UPSERT, ST_PRUNE, ST_TOMB_SET, ST_TOMB_NEW };
+
+/* The statement `which` of table t, prepared on first use. */
+static int w_stmt(struct writer *w, int t, int which, sqlite3_stmt **out)
+{
+	const struct snap_table *tb = &tables[t];
+	sqlite3_stmt **slot;
+	struct sqlbuf b;
+	int rc;
+
+	b.len = 0;
+	b.overflow = 0;
+	b.s[0] = '\0';
+	switch (which) {
+	case ST_EXISTS:
+		slot = &w->exists[t];
+		sb_add(&b, "SELECT 1 FROM %s WHERE ", tb->name);
+		sb_keys(&b, tb);
+		break;
+	case ST_UPSERT:
+		slot = &w->upsert[t];
+		sb_upsert(&b, tb);
+		break;
+	case ST_PRUNE:
+		slot = &w->prune[t];
+		sb_add(&b, "DELETE FROM %s WHERE \"%s\" = ?1 AND id NOT IN "
+			   "(SELECT value FROM json_each(?2))", tb->name, tb->parent);
+		break;
+	case ST_TOMB_SET:
+		slot = &w->tomb_set[t];
+		sb_add(&b, "UPDATE %s SET deleted_at = ?2, pulled_at = ?3 "
+			   "WHERE id = ?1 AND deleted_at IS NULL", tb->name);
+		break;
+	default:
+		slot = &w->tomb_new[t];
+		sb_add(&b, "INSERT INTO %s (id, raw_json, stripe_version, pulled_at, deleted_at) "
+			   "VALUES (?1, ?2, ?3, ?4, ?5)", tb->name);
+		break;
+	}
+	if (!*slot && (rc = sb_prepare(w->db, &b, slot, w->e)) != 0)
+		return rc;
+	sqlite3_reset(*slot);
+	sqlite3_clear_bindings(*slot);
+	*out = *slot;
+	return 0;
+}
+
+static int w_step_done(struct writer *w, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_fail(w->db, w->e, what);
+	return 0;
+}
+
+enum outcome { OUT_INSERTED, OUT_UPDATED, OUT_UNCHANGED };
+
+/* Does the row with these keys exist?  *found = 1/0. */
+static int w_exists(struct writer *w, int t, const struct sval *keys, int *found)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = w_stmt(w, t, ST_EXISTS, &st)) != 0)
+		return rc;
+	bind_val(st, 1, keys[0]);
+	if (tables[t].parent)
+		bind_val(st, 2, keys[1]);
+	rc = sqlite3_step(st);
+	*found = rc == SQLITE_ROW;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(w->db, w->e, tables[t].name);
+	return 0;
+}
+
+/* Upsert one row of table t from v (ncols values) and its raw JSON. */
+static int w_upsert(struct writer *w, int t, const struct sval *v, size_t nv, const char *raw,
+		    enum outcome *out)
+{
+	const struct snap_table *tb = &tables[t];
+	sqlite3_stmt *st;
+	size_t i;
+	int rc, found;
+
+	if (nv != tb->ncols)
+		return err_set(w->e, EXIT_SOFTWARE, "snapshot: %s: %zu values for %zu columns",
+			       tb->name, nv, tb->ncols);
+	if ((rc = w_exists(w, t, v, &found)) != 0 || (rc = w_stmt(w, t, ST_UPSERT, &st)) != 0)
+		return rc;
+	for (i = 0; i < nv; i++)
+		bind_val(st, (int)i + 1, v[i]);
+	sqlite3_bind_text(st, (int)nv + 1, raw ? raw : "{}", -1, SQLITE_STATIC);
+	bind_val(st, (int)nv + 2, sv_text(w->version));
+	sqlite3_bind_text(st, (int)nv + 3, w->pulled_at, -1, SQLITE_STATIC);
+	if ((rc = w_step_done(w, st, tb->name)) != 0)
+		return rc;
+	*out = !found ? OUT_INSERTED : sqlite3_changes(w->db->h) ? OUT_UPDATED : OUT_UNCHANGED;
+	return 0;
+}
+
+static void count_outcome(struct writer *w, enum outcome o)
+{
+	if (o == OUT_INSERTED)
+		w->n->inserted++;
+	else if (o == OUT_UPDATED)
+		w->n->updated++;
+	else
+		w->n->unchanged++;
+}
+
+/*
+ * Delete the children of parent_id in table t whose ids are not among the
+ * n ids at stride `size` from `first` (a pointer to the first id member).
+ */
+static int w_prune(struct writer *w, int t, const char *parent_id, const char *const *first,
+		   size_t n, size_t size)
+{
+	json_t *arr = json_array();
+	sqlite3_stmt *st;
+	char *text = NULL;
+	size_t i;
+	int rc;
+
+	for (i = 0; arr && i < n; i++) {
+		const char *id = *(const char *const *)(const void *)((const char *)first + i * size);
+
+		if (json_array_append_new(arr, json_string(id)) != 0) {
+			json_decref(arr);
+			arr = NULL;
+		}
+	}
+	if (!arr || !(text = json_dumps(arr, JSON_COMPACT))) {
+		json_decref(arr);
+		return err_set(w->e, EXIT_SOFTWARE, "out of memory");
+	}
+	json_decref(arr);
+	if ((rc = w_stmt(w, t, ST_PRUNE, &st)) == 0) {
+		sqlite3_bind_text(st, 1, parent_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+		if ((rc = w_step_done(w, st, tables[t].name)) == 0)
+			w->n->children_deleted += sqlite3_changes(w->db->h);
+	}
+	free(text);
+	return rc;
+}
+
+/* The children of a parent row that was inserted or changed. */
+static int w_children(struct writer *w, const struct stripe_row *r)
+{
+	struct sval v[SNAP_COLS_MAX];
+	enum outcome o;
+	size_t i, nv;
+	int rc, t = kind_child_table(r->kind);
+
+	if (r->kind == STRIPE_SUBSCRIPTION && r->u.subscription.items_present) {
+		const struct stripe_subscription *s = &r->u.subscription;
+
+		for (i = 0; i < s->nitems; i++) {
+			nv = bind_sub_item(r->id, &s->items[i], v);
+			if ((rc = w_upsert(w, t, v, nv, s->items[i].raw_json, &o)) != 0)
+				return rc;
+			w->n->children_written += o != OUT_UNCHANGED;
+		}
+		if (!s->items_has_more)
+			return w_prune(w, t, r->id, s->nitems ? &s->items[0].id : NULL, s->nitems,
+				       sizeof s->items[0]);
+	} else if (r->kind == STRIPE_CHECKOUT_SESSION && r->u.session.line_items_present) {
+		const struct stripe_checkout_session *s = &r->u.session;
+
+		for (i = 0; i < s->nline_items; i++) {
+			nv = bind_line_item(&s->line_items[i], v);
+			if ((rc = w_upsert(w, t, v, nv, s->line_items[i].raw_json, &o)) != 0)
+				return rc;
+			w->n->children_written += o != OUT_UNCHANGED;
+		}
+		if (!s->line_items_has_more)
+			return w_prune(w, t, r->id, s->nline_items ? &s->line_items[0].id : NULL,
+				       s->nline_items, sizeof s->line_items[0]);
+	} else if (r->kind == STRIPE_INVOICE && r->u.invoice.lines_present) {
+		const struct stripe_invoice *inv = &r->u.invoice;
+
+		for (i = 0; i < inv->nlines; i++) {
+			nv = bind_invoice_line(r->id, &inv->lines[i], v);
+			if ((rc = w_upsert(w, t, v, nv, inv->lines[i].raw_json, &o)) != 0)
+				return rc;
+			w->n->children_written += o != OUT_UNCHANGED;
+		}
+		if (!inv->lines_has_more)
+			return w_prune(w, t, r->id, inv->nlines ? &inv->lines[0].id : NULL,
+				       inv->nlines, sizeof inv->lines[0]);
+	}
+	return 0;
+}
+
+static size_t bind_row(const struct stripe_row *r, struct sval *v)
+{
+	switch (r->kind) {
+	case STRIPE_CUSTOMER: return bind_customer(r, v);
+	case STRIPE_PRODUCT: return bind_product(r, v);
+	case STRIPE_PRICE: return bind_price(r, v);
+	case STRIPE_SUBSCRIPTION: return bind_subscription(r, v);
+	case STRIPE_CHECKOUT_SESSION: return bind_session(r, v);
+	case STRIPE_CHECKOUT_LINE_ITEM: return bind_line_item(&r->u.line_item, v);
+	case STRIPE_REFUND: return bind_refund(r, v);
+	case STRIPE_INVOICE: return bind_invoice(r, v);
+	default: return 0;
+	}
+}
+
+/* Upsert a live object row and (when it changed) its children. */
+static int w_object(struct writer *w, const struct stripe_row *r, enum outcome *out)
+{
+	struct sval v[SNAP_COLS_MAX];
+	size_t nv = bind_row(r, v);
+	int rc;
+
+	if ((rc = w_upsert(w, kind_table(r->kind), v, nv, r->raw_json, out)) != 0)
+		return rc;
+	if (*out != OUT_UNCHANGED)
+		rc = w_children(w, r);
+	return rc;
+}
+
+/*
+ * Tombstone object id of table t as of `when`: set deleted_at on a live
+ * row; an unknown id gets a row (full, from r when it is a live object, or
+ * a bare one from the stub's raw JSON).
+ */
+static int w_tombstone(struct writer *w, int t, const char *id, const struct stripe_row *r,
+		       const char *when)
+{
+	struct sval key = sv_text(id);
+	sqlite3_stmt *st;
+	enum outcome o;
+	int rc, found;
+
+	if ((rc = w_exists(w, t, &key, &found)) != 0)
+		return rc;
+	if (!found && r && !r->deleted) {
+		if ((rc = w_object(w, r, &o)) != 0)
+			return rc;
+		found = 1;
+	}
+	if (found) {
+		if ((rc = w_stmt(w, t, ST_TOMB_SET, &st)) != 0)
+			return rc;
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, when, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, w->pulled_at, -1, SQLITE_STATIC);
+		if ((rc = w_step_done(w, st, tables[t].name)) != 0)
+			return rc;
+		if (sqlite3_changes(w->db->h))
+			w->n->tombstoned++;
+		else
+			w->n->unchanged++;
+		return 0;
+	}
+	if ((rc = w_stmt(w, t, ST_TOMB_NEW, &st)) != 0)
+		return rc;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, r && r->raw_json ? r->raw_json : "{}", -1, SQLITE_STATIC);
+	bind_val(st, 3, sv_text(w->version));
+	sqlite3_bind_text(st, 4, w->pulled_at, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, when, -1, SQLITE_STATIC);
+	if ((rc = w_step_done(w, st, tables[t].name)) != 0)
+		return rc;
+	w->n->tombstoned++;
+	return 0;
+}
+
+static void iso_time(long long epoch, char *buf, size_t sz)
+{
+	time_t t = (time_t)epoch;
+	struct tm tm;
+
+	if (epoch < 0 || epoch > 253402300799LL || !gmtime_r(&t, &tm))
+		snprintf(buf, sz, "1970-01-01T00:00:00Z");
+	else
+		strftime(buf, sz, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Insert an event (known ids are left alone); a *.deleted event tombstones. */
+static int w_event(struct writer *w, const struct stripe_row *r)
+{
+	const struct stripe_event *ev = &r->u.event;
+	sqlite3_stmt *st;
+	char when[32];
+	int rc;
+
+	if (!w->event_new &&
+	    (rc = db_prepare(w->db, "INSERT INTO stripe_events (id, type, created, livemode, "
+			     "api_version, object_type, object_id, processed, processed_at, raw_json, "
+			     "stripe_version, pulled_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+			     "?10, ?11, ?12) ON CONFLICT (id) DO NOTHING", &w->event_new, w->e)) != 0)
+		return rc;
+	st = w->event_new;
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, ev->type, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, r->created.v);
+	bind_val(st, 4, sv_flag(r->livemode));
+	bind_val(st, 5, sv_text(ev->api_version));
+	bind_val(st, 6, sv_text(ev->object_type));
+	bind_val(st, 7, sv_text(ev->object_id));
+	sqlite3_bind_int(st, 8, ev->deletes ? 1 : 0);
+	bind_val(st, 9, sv_text(ev->deletes ? w->pulled_at : NULL));
+	sqlite3_bind_text(st, 10, r->raw_json, -1, SQLITE_STATIC);
+	bind_val(st, 11, sv_text(w->version));
+	sqlite3_bind_text(st, 12, w->pulled_at, -1, SQLITE_STATIC);
+	if ((rc = w_step_done(w, st, "stripe_events")) != 0)
+		return rc;
+	if (!sqlite3_changes(w->db->h)) {
+		w->n->events_known++;
+		return 0;
+	}
+	w->n->events_new++;
+	if (!ev->deletes || !ev->object)
+		return 0;
+	iso_time(r->created.v, when, sizeof when);
+	return w_tombstone(w, kind_table(ev->object_kind), ev->object_id, ev->object, when);
+}
+
+/* Mark the pending events about object id processed. */
+static int w_events_of(struct writer *w, const char *id)
+{
+	int rc;
+
+	if (!w->events_of_object &&
+	    (rc = db_prepare(w->db, "UPDATE stripe_events SET processed = 1, processed_at = ?2 "
+			     "WHERE object_id = ?1 AND processed = 0", &w->events_of_object,
+			     w->e)) != 0)
+		return rc;
+	sqlite3_reset(w->events_of_object);
+	sqlite3_bind_text(w->events_of_object, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(w->events_of_object, 2, w->pulled_at, -1, SQLITE_STATIC);
+	if ((rc = w_step_done(w, w->events_of_object, "stripe_events")) != 0)
+		return rc;
+	w->n->events_processed += sqlite3_changes(w->db->h);
+	return 0;
+}
+
+/* Remember id as met by the full relist of run. */
+static int w_seen(struct writer *w, long long run, const char *resource, const char *id)
+{
+	int rc;
+
+	if (!w->seen &&
+	    (rc = db_prepare(w->db, "INSERT OR IGNORE INTO stripe_pull_seen (pull_run_id, "
+			     "resource, id) VALUES (?1, ?2, ?3)", &w->seen, w->e)) != 0)
+		return rc;
+	sqlite3_reset(w->seen);
+	sqlite3_bind_int64(w->seen, 1, run);
+	sqlite3_bind_text(w->seen, 2, resource, -1, SQLITE_STATIC);
+	sqlite3_bind_text(w->seen, 3, id, -1, SQLITE_STATIC);
+	return w_step_done(w, w->seen, "stripe_pull_seen");
+}
+
+static int w_page(struct writer *w, const struct stripe_page *p, long long full_run, int mark)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < p->count; i++) {
+		const struct stripe_row *r = &p->rows[i];
+		enum outcome o;
+		int t = kind_table(r->kind);
+
+		if (t < 0 || r->kind != p->kind)
+			return err_set(w->e, EXIT_SOFTWARE, "snapshot: row %zu of a %s page is a %s",
+				       i, stripe_kind_resource(p->kind), stripe_kind_resource(r->kind));
+		if (r->kind == STRIPE_EVENT)
+			rc = w_event(w, r);
+		else if (r->deleted)
+			rc = tb_tombstones(t) ? w_tombstone(w, t, r->id, r, w->pulled_at) : 0;
+		else if ((rc = w_object(w, r, &o)) == 0)
+			count_outcome(w, o);
+		if (rc == 0 && full_run && tb_tombstones(t) && !r->deleted)
+			rc = w_seen(w, full_run, stripe_kind_resource(r->kind), r->id);
+		if (rc == 0 && mark && r->kind != STRIPE_EVENT)
+			rc = w_events_of(w, r->id);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* --- pull runs --------------------------------------------------------------- */
+
+/* The mode of a pull run: *full = 1 for 'full'.  EXIT_SOFTWARE if unknown. */
+static int run_mode(struct db *db, long long run, int *full, struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = db_prepare(db, "SELECT mode FROM stripe_pull_runs WHERE id = ?1", &st, e)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, run);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *m = sqlite3_column_text(st, 0);
+
+		*full = m && strcmp((const char *)m, "full") == 0;
+		rc = 0;
+	} else if (rc == SQLITE_DONE) {
+		rc = err_set(e, EXIT_SOFTWARE, "snapshot: no pull run %lld", run);
+	} else {
+		rc = db_fail(db, e, "stripe_pull_runs");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int db_snapshot_pull_begin(struct db *db, enum db_snapshot_mode mode, const char *resources,
+			   long long command_run_id, long long *pull_run_id, struct err *e)
+{
+	sqlite3_stmt *st;
+	char now[32];
+	int rc;
+
+	db_now(now, sizeof now);
+	if ((rc = db_prepare(db, "INSERT INTO stripe_pull_runs (mode, resources, command_run_id, "
+			     "started_at, status) VALUES (?1, ?2, ?3, ?4, 'running')", &st, e)) != 0)
+		return rc;
+	sqlite3_bind_text(st, 1, mode == DB_SNAPSHOT_FULL ? "full" : "incremental", -1,
+			  SQLITE_STATIC);
+	bind_val(st, 2, sv_text(resources));
+	if (command_run_id > 0)
+		sqlite3_bind_int64(st, 3, command_run_id);
+	sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_fail(db, e, "stripe_pull_runs");
+	*pull_run_id = sqlite3_last_insert_rowid(db->h);
+	return 0;
+}
+
+/* The first cursor of run that is not done, into res/scope; *open = 0 if none. */
+static int first_open_cursor(struct db *db, long long run, const char *resource, char *res,
+			     size_t rsz, char *scope, size_t ssz, int *open, struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*open = 0;
+	if ((rc = db_prepare(db, "SELECT resource, scope FROM stripe_pull_cursors "
+			     "WHERE pull_run_id = ?1 AND done = 0 AND (?2 IS NULL OR resource = ?2) "
+			     "ORDER BY resource, scope LIMIT 1", &st, e)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, run);
+	bind_val(st, 2, sv_text(resource));
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*open = 1;
+		snprintf(res, rsz, "%s", (const char *)sqlite3_column_text(st, 0));
+		snprintf(scope, ssz, "%s", (const char *)sqlite3_column_text(st, 1));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(db, e, "stripe_pull_cursors");
+	return 0;
+}
+
+int db_snapshot_pull_finish(struct db *db, long long pull_run_id, int ok, const char *error,
+			    struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	char now[32], res[32], scope[DB_SNAPSHOT_ID_MAX];
+	int rc, open, full;
+
+	if ((rc = run_mode(db, pull_run_id, &full, e)) != 0)
+		return rc;
+	if (ok) {
+		if ((rc = first_open_cursor(db, pull_run_id, NULL, res, sizeof res, scope,
+					    sizeof scope, &open, e)) != 0)
+			return rc;
+		if (open)
+			return err_set(e, EXIT_SOFTWARE, "pull run %lld cannot finish: cursor "
+				       "%s%s%s is not done", pull_run_id, res, scope[0] ? "/" : "",
+				       scope);
+	}
+	db_now(now, sizeof now);
+	if ((rc = db_tx_begin(db, e)) != 0)
+		return rc;
+	if ((rc = db_prepare(db, "UPDATE stripe_pull_runs SET status = ?2, finished_at = ?3, "
+			     "error = ?4 WHERE id = ?1", &st, e)) != 0)
+		goto fail;
+	sqlite3_bind_int64(st, 1, pull_run_id);
+	sqlite3_bind_text(st, 2, ok ? "ok" : "failed", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
+	bind_val(st, 4, sv_text(ok ? NULL : error));
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = db_fail(db, e, "stripe_pull_runs");
+		goto fail;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((rc = db_prepare(db, "DELETE FROM stripe_pull_seen WHERE pull_run_id = ?1", &st,
+			     e)) != 0)
+		goto fail;
+	sqlite3_bind_int64(st, 1, pull_run_id);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = db_fail(db, e, "stripe_pull_seen");
+		goto fail;
+	}
+	sqlite3_finalize(st);
+	return db_tx_commit(db, e);
+fail:
+	sqlite3_finalize(st);
+	db_tx_rollback(db);
+	return rc;
+}
+
+static void copy_col(sqlite3_stmt *st, int i, char *buf, size_t sz)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+
+	snprintf(buf, sz, "%s", s ? (const char *)s : "");
+}
+
+int db_snapshot_pull_last(struct db *db, struct db_snapshot_pull_info *out, int *found,
+			  struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	*found = 0;
+	if ((rc = db_prepare(db, "SELECT id, mode, status, resources, started_at, finished_at, "
+			     "error FROM stripe_pull_runs ORDER BY id DESC LIMIT 1", &st, e)) != 0)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*found = 1;
+		out->id = sqlite3_column_int64(st, 0);
+		copy_col(st, 1, out->mode, sizeof out->mode);
+		copy_col(st, 2, out->status, sizeof out->status);
+		copy_col(st, 3, out->resources, sizeof out->resources);
+		copy_col(st, 4, out->started_at, sizeof out->started_at);
+		copy_col(st, 5, out->finished_at, sizeof out->finished_at);
+		copy_col(st, 6, out->error, sizeof out->error);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(db, e, "stripe_pull_runs");
+	return 0;
+}
+
+int db_snapshot_require_finished(struct db *db, struct err *e)
+{
+	struct db_snapshot_pull_info p;
+	int rc, found;
+
+	if ((rc = db_snapshot_pull_last(db, &p, &found, e)) != 0)
+		return rc;
+	if (!found)
+		return err_set(e, EXIT_NOINPUT, "no stripe snapshot yet: run 'trueup pull' first");
+	if (strcmp(p.status, "ok") == 0)
+		return 0;
+	if (strcmp(p.status, "failed") == 0)
+		return err_set(e, EXIT_TEMPFAIL, "the last stripe pull (run %lld, started %s) "
+			       "failed%s%s: run 'trueup pull' to complete it", p.id, p.started_at,
+			       p.error[0] ? ": " : "", p.error);
+	return err_set(e, EXIT_TEMPFAIL, "the last stripe pull (run %lld, started %s) has not "
+		       "finished: run 'trueup pull' to complete it", p.id, p.started_at);
+}
+
+/* --- cursors ---------------------------------------------------------------- */
+
+static void cursor_load(sqlite3_stmt *st, struct db_snapshot_cursor *c)
+{
+	c->pull_run_id = sqlite3_column_int64(st, 0);
+	copy_col(st, 1, c->resource, sizeof c->resource);
+	copy_col(st, 2, c->scope, sizeof c->scope);
+	c->has_gte = sqlite3_column_type(st, 3) != SQLITE_NULL;
+	c->created_gte = sqlite3_column_int64(st, 3);
+	c->has_lt = sqlite3_column_type(st, 4) != SQLITE_NULL;
+	c->created_lt = sqlite3_column_int64(st, 4);
+	copy_col(st, 5, c->starting_after, sizeof c->starting_after);
+	c->done = sqlite3_column_int(st, 6);
+	c->pages = sqlite3_column_int64(st, 7);
+	c->objects = sqlite3_column_int64(st, 8);
+	copy_col(st, 9, c->updated_at, sizeof c->updated_at);
+}
+
+#define CURSOR_COLS "pull_run_id, resource, scope, created_gte, created_lt, " \
+	"starting_after, done, pages, objects, updated_at"
+
+int db_snapshot_cursor_open(struct db *db, struct db_snapshot_cursor *c, struct err *e)
+{
+	sqlite3_stmt *st;
+	char now[32];
+	int rc, full;
+	enum stripe_kind k = stripe_kind_from_resource(c->resource);
+
+	if (k == STRIPE_NONE)
+		return err_set(e, EXIT_SOFTWARE, "snapshot: unknown resource \"%s\"", c->resource);
+	if ((rc = run_mode(db, c->pull_run_id, &full, e)) != 0)
+		return rc;
+	db_now(now, sizeof now);
+	if ((rc = db_prepare(db, "INSERT OR IGNORE INTO stripe_pull_cursors (pull_run_id, "
+			     "resource, scope, created_gte, created_lt, updated_at) "
+			     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &st, e)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, c->pull_run_id);
+	sqlite3_bind_text(st, 2, c->resource, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, c->scope, -1, SQLITE_STATIC);
+	if (c->has_gte)
+		sqlite3_bind_int64(st, 4, c->created_gte);
+	if (c->has_lt)
+		sqlite3_bind_int64(st, 5, c->created_lt);
+	sqlite3_bind_text(st, 6, now, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_fail(db, e, "stripe_pull_cursors");
+	if ((rc = db_prepare(db, "SELECT " CURSOR_COLS " FROM stripe_pull_cursors "
+			     "WHERE pull_run_id = ?1 AND resource = ?2 AND scope = ?3", &st, e)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, c->pull_run_id);
+	sqlite3_bind_text(st, 2, c->resource, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, c->scope, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		cursor_load(st, c);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return db_fail(db, e, "stripe_pull_cursors");
+	return 0;
+}
+
+int db_snapshot_cursors_each(struct db *db, long long pull_run_id,
+			     int (*fn)(const struct db_snapshot_cursor *c, void *arg), void *arg,
+			     struct err *e)
+{
+	struct db_snapshot_cursor c;
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = db_prepare(db, "SELECT " CURSOR_COLS " FROM stripe_pull_cursors "
+			     "WHERE pull_run_id = ?1 ORDER BY resource, scope", &st, e)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, pull_run_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&c, 0, sizeof c);
+		cursor_load(st, &c);
+		if (fn(&c, arg) != 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(db, e, "stripe_pull_cursors");
+	return 0;
+}
+
+/* Advance c with page p (NULL: no rows). */
+static int cursor_advance(struct writer *w, struct db_snapshot_cursor *c,
+			  const struct stripe_page *p)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = db_prepare(w->db, "UPDATE stripe_pull_cursors SET starting_after = "
+			     "coalesce(?4, starting_after), done = ?5, pages = pages + 1, "
+			     "objects = objects + ?6, updated_at = ?7 WHERE pull_run_id = ?1 "
+			     "AND resource = ?2 AND scope = ?3", &st, w->e)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, c->pull_run_id);
+	sqlite3_bind_text(st, 2, c->resource, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, c->scope, -1, SQLITE_STATIC);
+	bind_val(st, 4, sv_text(p ? p->last_id : NULL));
+	sqlite3_bind_int(st, 5, p ? !p->has_more : 1);
+	sqlite3_bind_int64(st, 6, p ? (long long)p->count : 0);
+	sqlite3_bind_text(st, 7, w->pulled_at, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_fail(w->db, w->e, "stripe_pull_cursors");
+	if (sqlite3_changes(w->db->h) != 1)
+		return err_set(w->e, EXIT_SOFTWARE, "snapshot: cursor %s%s%s of pull run %lld "
+			       "is not open", c->resource, c->scope[0] ? "/" : "", c->scope,
+			       c->pull_run_id);
+	return 0;
+}
+
+static int save_events_cursor(struct writer *w, const struct db_snapshot_events_cursor *ec)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = db_prepare(w->db, "INSERT INTO stripe_sync_state (resource, events_created, "
+			     "events_id, updated_at) VALUES ('events', ?1, ?2, ?3) "
+			     "ON CONFLICT (resource) DO UPDATE SET events_created = excluded.events_created, "
+			     "events_id = excluded.events_id, updated_at = excluded.updated_at",
+			     &st, w->e)) != 0)
+		return rc;
+	if (ec->set) {
+		sqlite3_bind_int64(st, 1, ec->created);
+		sqlite3_bind_text(st, 2, ec->id, -1, SQLITE_STATIC);
+	}
+	sqlite3_bind_text(st, 3, w->pulled_at, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_fail(w->db, w->e, "stripe_sync_state");
+}
+
+static int mark_processed(struct writer *w, const char *const *ids, size_t n)
+{
+	sqlite3_stmt *st;
+	size_t i;
+	int rc;
+
+	if ((rc = db_prepare(w->db, "UPDATE stripe_events SET processed = 1, processed_at = ?2 "
+			     "WHERE id = ?1 AND processed = 0", &st, w->e)) != 0)
+		return rc;
+	for (i = 0; i < n; i++) {
+		sqlite3_reset(st);
+		bind_val(st, 1, sv_text(ids[i]));
+		sqlite3_bind_text(st, 2, w->pulled_at, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			rc = db_fail(w->db, w->e, "stripe_events");
+			break;
+		}
+		w->n->events_processed += sqlite3_changes(w->db->h);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int db_snapshot_commit(struct db *db, struct db_snapshot_commit *c,
+		       struct db_snapshot_counts *counts, struct err *e)
+{
+	struct db_snapshot_counts local = { 0 };
+	struct writer w;
+	char now[32];
+	long long full_run = 0;
+	int rc, full = 0;
+
+	if (db->in_tx)
+		return err_set(e, EXIT_SOFTWARE, "snapshot: commit inside an open transaction");
+	if (c->cursor && c->page &&
+	    strcmp(c->cursor->resource, stripe_kind_resource(c->page->kind)) != 0)
+		return err_set(e, EXIT_SOFTWARE, "snapshot: a %s page on a %s cursor",
+			       stripe_kind_resource(c->page->kind), c->cursor->resource);
+	memset(&w, 0, sizeof w);
+	db_now(now, sizeof now);
+	w.db = db;
+	w.e = e;
+	w.version = c->stripe_version;
+	w.pulled_at = c->pulled_at ? c->pulled_at : now;
+	w.n = &local;
+	if ((rc = db_tx_begin(db, e)) != 0)
+		return rc;
+	if (c->cursor && (rc = run_mode(db, c->cursor->pull_run_id, &full, e)) != 0)
+		goto fail;
+	if (full)
+		full_run = c->cursor->pull_run_id;
+	if ((c->page && (rc = w_page(&w, c->page, full_run, c->mark_events)) != 0) ||
+	    (c->cursor && (rc = cursor_advance(&w, c->cursor, c->page)) != 0) ||
+	    (c->nprocessed_events &&
+	     (rc = mark_processed(&w, c->processed_events, c->nprocessed_events)) != 0) ||
+	    (c->events_cursor && (rc = save_events_cursor(&w, c->events_cursor)) != 0))
+		goto fail;
+	writer_release(&w);
+	if ((rc = db_tx_commit(db, e)) != 0)
+		return rc;
+	if (c->cursor) {
+		struct db_snapshot_cursor *cur = c->cursor;
+
+		if (c->page && c->page->last_id)
+			snprintf(cur->starting_after, sizeof cur->starting_after, "%s",
+				 c->page->last_id);
+		cur->done = c->page ? !c->page->has_more : 1;
+		cur->pages++;
+		cur->objects += c->page ? (long long)c->page->count : 0;
+		snprintf(cur->updated_at, sizeof cur->updated_at, "%s", w.pulled_at);
+	}
+	if (counts) {
+		counts->inserted += local.inserted;
+		counts->updated += local.updated;
+		counts->unchanged += local.unchanged;
+		counts->tombstoned += local.tombstoned;
+		counts->children_written += local.children_written;
+		counts->children_deleted += local.children_deleted;
+		counts->events_new += local.events_new;
+		counts->events_known += local.events_known;
+		counts->events_processed += local.events_processed;
+	}
+	return 0;
+fail:
+	writer_release(&w);
+	db_tx_rollback(db);
+	return rc;
+}
+
+/* --- full relist ----------------------------------------------------------------- */
+
+int db_snapshot_full_relist_finish(struct db *db, long long pull_run_id, enum stripe_kind kind,
+				   long long relist_epoch, long long *tombstoned, struct err *e)
+{
+	const char *resource = stripe_kind_resource(kind);
+	char now[32], res[32], scope[DB_SNAPSHOT_ID_MAX];
+	sqlite3_stmt *st = NULL;
+	struct sqlbuf b = { .len = 0 };
+	int rc, open, full, t = kind_table(kind), ncur = 0;
+	long long lo = 0, hi = 0, marked = 0;
+	int lo_open = 0, hi_open = 0;
+
+	if (tombstoned)
+		*tombstoned = 0;
+	if (!tb_tombstones(t))
+		return err_set(e, EXIT_SOFTWARE, "snapshot: %s cannot be relisted", resource);
+	if ((rc = run_mode(db, pull_run_id, &full, e)) != 0)
+		return rc;
+	if (!full)
+		return err_set(e, EXIT_SOFTWARE, "snapshot: pull run %lld is not a full relist",
+			       pull_run_id);
+	if ((rc = db_tx_begin(db, e)) != 0)
+		return rc;
+	if ((rc = first_open_cursor(db, pull_run_id, resource, res, sizeof res, scope,
+				    sizeof scope, &open, e)) != 0)
+		goto fail;
+	if (open) {
+		rc = err_set(e, EXIT_SOFTWARE, "snapshot: relist of %s in pull run %lld is not "
+			     "done (cursor %s%s%s)", resource, pull_run_id, res,
+			     scope[0] ? "/" : "", scope);
+		goto fail;
+	}
+	/* the windows' span: [min gte, max lt), open ends when any is open */
+	if ((rc = db_prepare(db, "SELECT count(*), min(created_gte), max(created_lt), "
+			     "sum(created_gte IS NULL), sum(created_lt IS NULL) "
+			     "FROM stripe_pull_cursors WHERE pull_run_id = ?1 AND resource = ?2",
+			     &st, e)) != 0)
+		goto fail;
+	sqlite3_bind_int64(st, 1, pull_run_id);
+	sqlite3_bind_text(st, 2, resource, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		rc = db_fail(db, e, "stripe_pull_cursors");
+		goto fail;
+	}
+	ncur = sqlite3_column_int(st, 0);
+	lo = sqlite3_column_int64(st, 1);
+	hi = sqlite3_column_int64(st, 2);
+	lo_open = sqlite3_column_int(st, 3) > 0 || sqlite3_column_type(st, 1) == SQLITE_NULL;
+	hi_open = sqlite3_column_int(st, 4) > 0 || sqlite3_column_type(st, 2) == SQLITE_NULL;
+	sqlite3_finalize(st);
+	st = NULL;
+	if (ncur == 0) {
+		rc = err_set(e, EXIT_SOFTWARE, "snapshot: pull run %lld never listed %s",
+			     pull_run_id, resource);
+		goto fail;
+	}
+	db_now(now, sizeof now);
+	sb_add(&b, "UPDATE %s SET deleted_at = ?1, pulled_at = ?1 WHERE deleted_at IS NULL "
+		   "AND id NOT IN (SELECT id FROM stripe_pull_seen WHERE pull_run_id = ?2 AND "
+		   "resource = ?3)%s%s", tables[t].name, lo_open ? "" : " AND created >= ?4",
+		   hi_open ? "" : " AND created < ?5");
+	if ((rc = sb_prepare(db, &b, &st, e)) != 0)
+		goto fail;
+	sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, pull_run_id);
+	sqlite3_bind_text(st, 3, resource, -1, SQLITE_STATIC);
+	if (!lo_open)
+		sqlite3_bind_int64(st, 4, lo);
+	if (!hi_open)
+		sqlite3_bind_int64(st, 5, hi);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = db_fail(db, e, tables[t].name);
+		goto fail;
+	}
+	marked = sqlite3_changes(db->h);
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((rc = db_prepare(db, "INSERT INTO stripe_sync_state (resource, last_full_at, "
+			     "last_full_run_id, updated_at) VALUES (?1, ?2, ?3, ?4) "
+			     "ON CONFLICT (resource) DO UPDATE SET last_full_at = excluded.last_full_at, "
+			     "last_full_run_id = excluded.last_full_run_id, "
+			     "updated_at = excluded.updated_at", &st, e)) != 0)
+		goto fail;
+	sqlite3_bind_text(st, 1, resource, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, relist_epoch);
+	sqlite3_bind_int64(st, 3, pull_run_id);
+	sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = db_fail(db, e, "stripe_sync_state");
+		goto fail;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((rc = db_prepare(db, "DELETE FROM stripe_pull_seen WHERE pull_run_id = ?1 AND "
+			     "resource = ?2", &st, e)) != 0)
+		goto fail;
+	sqlite3_bind_int64(st, 1, pull_run_id);
+	sqlite3_bind_text(st, 2, resource, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = db_fail(db, e, "stripe_pull_seen");
+		goto fail;
+	}
+	sqlite3_finalize(st);
+	if ((rc = db_tx_commit(db, e)) != 0)
+		return rc;
+	if (tombstoned)
+		*tombstoned = marked;
+	return 0;
+fail:
+	sqlite3_finalize(st);
+	db_tx_rollback(db);
+	return rc;
+}
+
+/* --- sync state and events ---------------------------------------------------- */
+
+int db_snapshot_last_full(struct db *db, enum stripe_kind kind, long long *epoch, int *found,
+			  struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*found = 0;
+	*epoch = 0;
+	if ((rc = db_prepare(db, "SELECT last_full_at FROM stripe_sync_state WHERE resource = ?1 "
+			     "AND last_full_at IS NOT NULL", &st, e)) != 0)
+		return rc;
+	sqlite3_bind_text(st, 1, stripe_kind_resource(kind), -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*found = 1;
+		*epoch = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(db, e, "stripe_sync_state");
+	return 0;
+}
+
+int db_snapshot_events_cursor_get(struct db *db, struct db_snapshot_events_cursor *out,
+				  struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if ((rc = db_prepare(db, "SELECT events_created, events_id FROM stripe_sync_state "
+			     "WHERE resource = 'events' AND events_created IS NOT NULL", &st, e)) != 0)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->set = 1;
+		out->created = sqlite3_column_int64(st, 0);
+		copy_col(st, 1, out->id, sizeof out->id);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(db, e, "stripe_sync_state");
+	return 0;
+}
+
+int db_snapshot_events_pending(struct db *db, long long limit,
+			       int (*fn)(const struct db_snapshot_event_ref *ev, void *arg),
+			       void *arg, struct err *e)
+{
+	struct db_snapshot_event_ref ev;
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = db_prepare(db, "SELECT id, type, created, object_type, object_id "
+			     "FROM stripe_events WHERE processed = 0 ORDER BY created, id LIMIT ?1",
+			     &st, e)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, limit > 0 ? limit : -1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&ev, 0, sizeof ev);
+		copy_col(st, 0, ev.id, sizeof ev.id);
+		copy_col(st, 1, ev.type, sizeof ev.type);
+		ev.created = sqlite3_column_int64(st, 2);
+		copy_col(st, 3, ev.object_type, sizeof ev.object_type);
+		copy_col(st, 4, ev.object_id, sizeof ev.object_id);
+		if (fn(&ev, arg) != 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(db, e, "stripe_events");
+	return 0;
+}
+
+/* --- checksum ---------------------------------------------------------------- */
+
+/* SHA-256 (FIPS 180-4), for the checksum only. */
+struct sha256 {
+	uint32_t h[8];
+	uint64_t len;
+	unsigned char buf[64];
+	size_t nbuf;
+};
+
+static const uint32_t sha_k[64] = {
+	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
+	0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
+	0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
+	0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
+	0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
+	0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+	0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
+	0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
+	0xc67178f2
+};
+
+#define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+
+static void sha256_block(struct sha256 *s, const unsigned char *p)
+{
+	uint32_t w[64], a, b, c, d, e, f, g, h, t1, t2;
+	int i;
+
+	for (i = 0; i < 16; i++)
+		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
+		       (uint32_t)p[4 * i + 2] << 8 | (uint32_t)p[4 * i + 3];
+	for (i = 16; i < 64; i++)
+		w[i] = w[i - 16] + (ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^ (w[i - 15] >> 3)) +
+		       w[i - 7] + (ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^ (w[i - 2] >> 10));
+	a = s->h[0]; b = s->h[1]; c = s->h[2]; d = s->h[3];
+	e = s->h[4]; f = s->h[5]; g = s->h[6]; h = s->h[7];
+	for (i = 0; i < 64; i++) {
+		t1 = h + (ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25)) + ((e & f) ^ (~e & g)) + sha_k[i] + w[i];
+		t2 = (ROR(a, 2) ^ ROR(a, 13) ^ ROR(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+		h = g; g = f; f = e; e = d + t1;
+		d = c; c = b; b = a; a = t1 + t2;
+	}
+	s->h[0] += a; s->h[1] += b; s->h[2] += c; s->h[3] += d;
+	s->h[4] += e; s->h[5] += f; s->h[6] += g; s->h[7] += h;
+}
+
+static void sha256_init(struct sha256 *s)
+{
+	static const uint32_t iv[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+					0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
+
+	memcpy(s->h, iv, sizeof iv);
+	s->len = 0;
+	s->nbuf = 0;
+}
+
+static void sha256_update(struct sha256 *s, const void *data, size_t n)
+{
+	const unsigned char *p = data;
+
+	s->len += n;
+	while (n > 0) {
+		size_t k = 64 - s->nbuf < n ? 64 - s->nbuf : n;
+
+		memcpy(s->buf + s->nbuf, p, k);
+		s->nbuf += k;
+		p += k;
+		n -= k;
+		if (s->nbuf == 64) {
+			sha256_block(s, s->buf);
+			s->nbuf = 0;
+		}
+	}
+}
+
+static void sha256_hex(struct sha256 *s, char out[DB_SNAPSHOT_CHECKSUM_LEN])
+{
+	static const char hex[] = "0123456789abcdef";
+	uint64_t bits = s->len * 8;
+	unsigned char pad[72] = { 0x80 };
+	size_t npad = (s->nbuf < 56 ? 56 : 120) - s->nbuf;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		pad[npad + (size_t)i] = (unsigned char)(bits >> (56 - 8 * i));
+	sha256_update(s, pad, npad + 8);
+	for (i = 0; i < 32; i++) {
+		unsigned char byte = (unsigned char)(s->h[i / 4] >> (24 - 8 * (i % 4)));
+
+		out[2 * i] = hex[byte >> 4];
+		out[2 * i + 1] = hex[byte & 15];
+	}
+	out[64] = '\0';
+}
+
+/* A growable line buffer. */
+struct line {
+	char *s;
+	size_t len, cap;
+	int oom;
+};
+
+static void line_put(struct line *l, const char *p, size_t n)
+{
+	if (l->oom)
+		return;
+	if (l->len + n + 1 > l->cap) {
+		size_t cap = l->cap ? l->cap : 256;
+		char *ns;
+
+		while (cap < l->len + n + 1)
+			cap *= 2;
+		if (!(ns = realloc(l->s, cap))) {
+			l->oom = 1;
+			return;
+		}
+		l->s = ns;
+		l->cap = cap;
+	}
+	memcpy(l->s + l->len, p, n);
+	l->len += n;
+	l->s[l->len] = '\0';
+}
+
+static void line_value(struct line *l, sqlite3_stmt *st, int i)
+{
+	char num[32];
+	const unsigned char *s;
+	int n, j;
+
+	switch (sqlite3_column_type(st, i)) {
+	case SQLITE_NULL:
+		line_put(l, "\\N", 2);
+		return;
+	case SQLITE_INTEGER:
+		n = snprintf(num, sizeof num, "%lld", (long long)sqlite3_column_int64(st, i));
+		line_put(l, num, (size_t)n);
+		return;
+	default:
+		s = sqlite3_column_text(st, i);
+		n = sqlite3_column_bytes(st, i);
+		for (j = 0; s && j < n; j++) {
+			const char *esc = s[j] == '\t' ? "\\t" : s[j] == '\n' ? "\\n" :
+					  s[j] == '\r' ? "\\r" : s[j] == '\\' ? "\\\\" : NULL;
+
+			if (esc)
+				line_put(l, esc, 2);
+			else
+				line_put(l, (const char *)s + j, 1);
+		}
+	}
+}
+
+/* Emit the canonical lines of table t (a child table: of its live parents). */
+static int rows_of_table(struct db *db, int t, int parent_t, int include_deleted,
+			 int (*fn)(const char *line, size_t len, void *arg), void *arg,
+			 long long *nrows, struct err *e)
+{
+	const struct snap_table *tb;
+	const char *parent;
+	struct sqlbuf b = { .len = 0 };
+	struct line l = { 0 };
+	sqlite3_stmt *st;
+	size_t i;
+	int rc, ncol = 0, stop = 0;
+
+	if (t < 0 || t >= TB_COUNT)
+		return err_set(e, EXIT_SOFTWARE, "snapshot: bad table %d", t);
+	tb = &tables[t];
+	parent = tb->parent;
+
+	sb_add(&b, "SELECT ");
+	for (i = 0; i < tb->ncols; i++)
+		if (tb->cols[i].sum)
+			sb_add(&b, "%s%s", ncol++ ? ", " : "", tb->cols[i].name);
+	if (tb_tombstones(t) && include_deleted) {
+		sb_add(&b, ", deleted_at IS NOT NULL");
+		ncol++;
+	}
+	sb_add(&b, " FROM %s", tb->name);
+	if (tb_tombstones(t) && !include_deleted)
+		sb_add(&b, " WHERE deleted_at IS NULL");
+	if (parent && parent_t >= 0 && parent_t < TB_COUNT && !include_deleted)
+		sb_add(&b, " WHERE \"%s\" IN (SELECT id FROM %s WHERE deleted_at IS NULL)",
+		       parent, tables[parent_t].name);
+	if (parent)
+		sb_add(&b, " ORDER BY \"%s\", id", parent);
+	else
+		sb_add(&b, " ORDER BY id");
+	if ((rc = sb_prepare(db, &b, &st, e)) != 0)
+		return rc;
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		l.len = 0;
+		line_put(&l, tb->name, strlen(tb->name));
+		for (i = 0; i < (size_t)ncol; i++) {
+			line_put(&l, "\t", 1);
+			line_value(&l, st, (int)i);
+		}
+		line_put(&l, "\n", 1);
+		if (l.oom)
+			break;
+		if (nrows)
+			(*nrows)++;
+		stop = fn(l.s, l.len, arg);
+	}
+	sqlite3_finalize(st);
+	free(l.s);
+	if (l.oom)
+		return err_set(e, EXIT_SOFTWARE, "out of memory");
+	if (!stop && rc != SQLITE_DONE)
+		return db_fail(db, e, tb->name);
+	return stop ? -1 : 0;
+}
+
+int db_snapshot_rows_each(struct db *db, enum stripe_kind kind, int include_deleted,
+			  int (*fn)(const char *line, size_t len, void *arg), void *arg,
+			  struct err *e)
+{
+	int t = kind_table(kind), ct = kind_child_table(kind), rc;
+
+	if (t < 0 || kind == STRIPE_CHECKOUT_LINE_ITEM)
+		return err_set(e, EXIT_SOFTWARE, "snapshot: no checksum of \"%s\"",
+			       stripe_kind_resource(kind));
+	rc = rows_of_table(db, t, -1, include_deleted, fn, arg, NULL, e);
+	if (rc == 0 && ct >= 0)
+		rc = rows_of_table(db, ct, t, include_deleted, fn, arg, NULL, e);
+	return rc < 0 ? 0 : rc;
+}
+
+static int hash_line(const char *line, size_t len, void *arg)
+{
+	sha256_update(arg, line, len);
+	return 0;
+}
+
+int db_snapshot_checksum(struct db *db, enum stripe_kind kind, int include_deleted,
+			 char out[DB_SNAPSHOT_CHECKSUM_LEN], long long *rows, struct err *e)
+{
+	struct sha256 s;
+	long long n = 0;
+	int t = kind_table(kind), ct = kind_child_table(kind), rc;
+
+	out[0] = '\0';
+	if (rows)
+		*rows = 0;
+	if (t < 0 || kind == STRIPE_CHECKOUT_LINE_ITEM)
+		return err_set(e, EXIT_SOFTWARE, "snapshot: no checksum of \"%s\"",
+			       stripe_kind_resource(kind));
+	sha256_init(&s);
+	if ((rc = rows_of_table(db, t, -1, include_deleted, hash_line, &s, &n, e)) != 0 ||
+	    (ct >= 0 && (rc = rows_of_table(db, ct, t, include_deleted, hash_line, &s, NULL,
+					    e)) != 0))
+		return rc;
+	sha256_hex(&s, out);
+	if (rows)
+		*rows = n;
+	return 0;
+}

@@ -1,0 +1,223 @@
+/*
+ * db_snapshot.h - the SQL of the Stripe snapshot (tables of
+ * src/sql/003_stripe_snapshot.sql): pages of typed rows from stripe_rows.h
+ * written together with the pull cursor, tombstones, pull runs, the events
+ * cursor, the "is the last pull finished?" check and a checksum per
+ * resource.
+ *
+ * The key guarantee (SPEC "Resumable"): db_snapshot_commit() writes a
+ * page's rows AND advances its cursor in ONE transaction, so a pull killed
+ * at any moment resumes from the last committed page and converges to the
+ * snapshot an uninterrupted pull gives.
+ *
+ * Write rules:
+ *   - rows are upserted by id; a row whose typed fields and raw JSON are
+ *     unchanged is not rewritten (counted as unchanged, pulled_at kept);
+ *   - child rows (subscription items, embedded checkout line items,
+ *     invoice lines) are replaced with their parent: upserted, and those
+ *     the parent no longer lists deleted, when the parent's embedded list
+ *     is complete (has_more false); with has_more they are only upserted
+ *     (line items: fetch the line_items endpoint and commit those pages);
+ *   - tombstones, never holes: a deleted stub from a retrieve, a *.deleted
+ *     event (except customer.subscription.deleted, a cancellation) or
+ *     absence from a completed full relist sets deleted_at and keeps the
+ *     row; a tombstoned object that is listed again is live again.
+ *
+ * Every function returns 0 or an exit code and fills e; none prints.
+ */
+#ifndef TRUEUP_DB_SNAPSHOT_H
+#define TRUEUP_DB_SNAPSHOT_H
+
+#include "db.h"
+#include "stripe_rows.h"
+
+#define DB_SNAPSHOT_ID_MAX 256
+
+/* --- pull runs ------------------------------------------------------------ */
+
+enum db_snapshot_mode {
+	DB_SNAPSHOT_FULL = 0,          /* relist everything (tombstones the missing) */
+	DB_SNAPSHOT_INCREMENTAL = 1    /* events since the cursor */
+};
+
+/*
+ * Start a pull run (status 'running').  resources is a comma-separated list
+ * of resource names or NULL for all; command_run_id is the runs.id of the
+ * command (0 for none).  *pull_run_id receives the new id.
+ */
+int db_snapshot_pull_begin(struct db *db, enum db_snapshot_mode mode, const char *resources,
+			   long long command_run_id, long long *pull_run_id, struct err *e);
+
+/*
+ * Finish a pull run: ok != 0 marks it 'ok' and requires every cursor of the
+ * run to be done (else EXIT_SOFTWARE naming the first open one, and the run
+ * stays 'running'); ok == 0 marks it 'failed' with error (one line, may be
+ * NULL).  Either way the run's full-relist bookkeeping is dropped.
+ */
+int db_snapshot_pull_finish(struct db *db, long long pull_run_id, int ok, const char *error,
+			    struct err *e);
+
+struct db_snapshot_pull_info {
+	long long id;
+	char mode[16];                 /* "full" / "incremental" */
+	char status[16];               /* "running" / "ok" / "failed" */
+	char resources[256];
+	char started_at[32];
+	char finished_at[32];          /* "" while running */
+	char error[256];
+};
+
+/* The newest pull run into *out; *found = 0 (and out zeroed) when none. */
+int db_snapshot_pull_last(struct db *db, struct db_snapshot_pull_info *out, int *found,
+			  struct err *e);
+
+/*
+ * The check reconcile, repair and report make before reading the snapshot:
+ * 0 when the newest pull run finished 'ok'; EXIT_TEMPFAIL when it is still
+ * running or was interrupted/failed ("the last stripe pull (run N, started
+ * T) has not finished: run 'trueup pull' to complete it"); EXIT_NOINPUT when
+ * there has never been a pull.
+ */
+int db_snapshot_require_finished(struct db *db, struct err *e);
+
+/* --- cursors ------------------------------------------------------------- */
+
+/*
+ * One pagination of a run: resource (stripe_kind_resource names) and scope
+ * ("" for the whole resource; a window name such as "w3", or a parent id
+ * such as a checkout session's for its line items).  The window
+ * [created_gte, created_lt) is stored with the cursor; has_* = 0 is open.
+ */
+struct db_snapshot_cursor {
+	long long pull_run_id;
+	char resource[32];
+	char scope[DB_SNAPSHOT_ID_MAX];
+	int has_gte, has_lt;
+	long long created_gte, created_lt;
+	char starting_after[DB_SNAPSHOT_ID_MAX];  /* "" = from the top */
+	int done;
+	long long pages, objects;
+	char updated_at[32];
+};
+
+/*
+ * Create the cursor (pull_run_id, resource, scope) if it does not exist,
+ * with c's window, and load its stored state into c (window included, so a
+ * resumed run keeps its windows).  Fails with EXIT_SOFTWARE for an unknown
+ * resource or run.
+ */
+int db_snapshot_cursor_open(struct db *db, struct db_snapshot_cursor *c, struct err *e);
+
+/* Call fn for each cursor of a run (resource, scope order); fn returns 0 to go on. */
+int db_snapshot_cursors_each(struct db *db, long long pull_run_id,
+			     int (*fn)(const struct db_snapshot_cursor *c, void *arg), void *arg,
+			     struct err *e);
+
+/* --- the page commit ----------------------------------------------------- */
+
+struct db_snapshot_events_cursor {
+	int set;                       /* 0: no events handled yet */
+	long long created;             /* created of the newest event handled */
+	char id[DB_SNAPSHOT_ID_MAX];   /* its id (ties on created) */
+};
+
+struct db_snapshot_commit {
+	const struct stripe_page *page;     /* rows to write; NULL for none */
+	const char *stripe_version;         /* Stripe-Version the page was read under */
+	const char *pulled_at;              /* ISO 8601 UTC; NULL = now */
+	/*
+	 * Advanced in the same transaction: starting_after = the page's last
+	 * id (kept when the page is empty), done = !has_more, pages + 1,
+	 * objects + count.  Updated in memory on success.  Must be open
+	 * (db_snapshot_cursor_open) and of the page's resource.
+	 */
+	struct db_snapshot_cursor *cursor;
+	int mark_events;                    /* mark the pending events of the page's rows processed */
+	const char *const *processed_events;/* event ids to mark processed */
+	size_t nprocessed_events;
+	const struct db_snapshot_events_cursor *events_cursor;  /* save it; NULL = leave */
+};
+
+struct db_snapshot_counts {
+	long long inserted, updated, unchanged, tombstoned;
+	long long children_written, children_deleted;
+	long long events_new, events_known, events_processed;
+};
+
+/*
+ * Write everything c names in one transaction (db_tx_begin/commit): the
+ * page's rows (upserts, children, tombstones; an events page inserts new
+ * events, and a *.deleted event tombstones its object at once), the
+ * full-relist bookkeeping when the cursor's run is a full one, the cursor,
+ * the processed marks and the events cursor.  On any failure nothing is
+ * written (rolled back) and e says why: EXIT_SOFTWARE for API misuse (a
+ * cursor not open, of another resource, a transaction already open),
+ * EXIT_TEMPFAIL when locked, EXIT_IOERR, EXIT_DATAERR for a constraint.
+ * counts (may be NULL) receives the figures, added to what it holds.
+ */
+int db_snapshot_commit(struct db *db, struct db_snapshot_commit *c,
+		       struct db_snapshot_counts *counts, struct err *e);
+
+/*
+ * End the full relist of kind in a full pull run, in one transaction: all
+ * of the run's cursors of that resource must be done (else EXIT_SOFTWARE);
+ * rows of kind that are live, fall inside the run's windows and were not
+ * met by the relist get deleted_at; stripe_sync_state.last_full_at of the
+ * resource becomes relist_epoch.  *tombstoned (may be NULL) = rows marked.
+ */
+int db_snapshot_full_relist_finish(struct db *db, long long pull_run_id, enum stripe_kind kind,
+				   long long relist_epoch, long long *tombstoned, struct err *e);
+
+/* --- sync state and events ------------------------------------------------ */
+
+/* When the resource was last fully relisted: *found = 0 if never. */
+int db_snapshot_last_full(struct db *db, enum stripe_kind kind, long long *epoch, int *found,
+			  struct err *e);
+
+/* The saved events cursor (out->set = 0 when none). */
+int db_snapshot_events_cursor_get(struct db *db, struct db_snapshot_events_cursor *out,
+				  struct err *e);
+
+struct db_snapshot_event_ref {
+	char id[DB_SNAPSHOT_ID_MAX];
+	char type[128];
+	long long created;
+	char object_type[64];
+	char object_id[DB_SNAPSHOT_ID_MAX];  /* "" when the object has no id */
+};
+
+/*
+ * Call fn for each unprocessed event, oldest first (created, id), at most
+ * limit (<= 0: all).  fn returns 0 to go on.  Do not write from fn.
+ */
+int db_snapshot_events_pending(struct db *db, long long limit,
+			       int (*fn)(const struct db_snapshot_event_ref *ev, void *arg),
+			       void *arg, struct err *e);
+
+/* --- checks ---------------------------------------------------------------- */
+
+#define DB_SNAPSHOT_CHECKSUM_LEN 65   /* 64 hex digits + NUL */
+
+/*
+ * sha256 over the canonical lines of kind (db_snapshot_rows_each), as 64
+ * lowercase hex digits into out.  Covers ids and typed fields of the
+ * resource and its children (a subscription's items, a session's line
+ * items, an invoice's lines), ordered by id: independent of page size,
+ * order, timing, Stripe-Version and raw JSON, and of how line items were
+ * fetched.  include_deleted = 0 leaves tombstones (and their children) out;
+ * 1 adds them with a deleted flag.  *rows (may be NULL) = parent rows.
+ */
+int db_snapshot_checksum(struct db *db, enum stripe_kind kind, int include_deleted,
+			 char out[DB_SNAPSHOT_CHECKSUM_LEN], long long *rows, struct err *e);
+
+/*
+ * The canonical lines behind the checksum, one per row:
+ * "TABLE\tv1\tv2...\n" (NULL as \N; tab, newline, CR and backslash
+ * escaped), parents by id, then each child table by (parent, id).  For
+ * diffing two snapshots.  fn returns 0 to go on.
+ */
+int db_snapshot_rows_each(struct db *db, enum stripe_kind kind, int include_deleted,
+			  int (*fn)(const char *line, size_t len, void *arg), void *arg,
+			  struct err *e);
+
+#endif

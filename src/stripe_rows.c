@@ -1,0 +1,1116 @@
+/*
+ * stripe_rows.c - Stripe JSON (list pages, objects, events) into typed
+ * rows; see stripe_rows.h for the contract and the two API shapes.
+ *
+ * The body is parsed with jansson (duplicate keys rejected, NUL bytes in
+ * strings rejected) into one tree that the page keeps: the rows' strings
+ * point into it.  Everything else the page allocates (row arrays, the
+ * compact raw JSON of each object) is remembered in the page's mem list and
+ * freed with it.  Every getter checks the JSON type of the field it reads
+ * and names the field on failure; nothing is read without a check, so any
+ * input is safe.  Error text never carries more than a short, printable
+ * excerpt of the input.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "stripe_rows.h"
+
+#define STRIPE_ID_MAX 255
+
+struct stripe_page_mem {
+	json_t *root;
+	void **ptrs;
+	size_t n, cap;
+};
+
+/* Where we are, for messages: the object (label + id) and the field path. */
+struct pctx {
+	struct err *e;
+	struct stripe_page_mem *mem;
+	const char *what;       /* Stripe object type, e.g. "subscription" */
+	const char *id;         /* object id once known */
+	const char *where;      /* before the id is known: "subscriptions page: data[3]" */
+	char prefix[96];        /* field path prefix, e.g. "items.data[0]." */
+};
+
+enum { OPT = 0, REQ = 1 };
+
+static const struct {
+	const char *object;
+	const char *resource;
+} kind_names[STRIPE_KIND_COUNT] = {
+	[STRIPE_NONE] = { "", "" },
+	[STRIPE_CUSTOMER] = { "customer", "customers" },
+	[STRIPE_PRODUCT] = { "product", "products" },
+	[STRIPE_PRICE] = { "price", "prices" },
+	[STRIPE_SUBSCRIPTION] = { "subscription", "subscriptions" },
+	[STRIPE_CHECKOUT_SESSION] = { "checkout.session", "checkout_sessions" },
+	[STRIPE_CHECKOUT_LINE_ITEM] = { "item", "checkout_line_items" },
+	[STRIPE_REFUND] = { "refund", "refunds" },
+	[STRIPE_INVOICE] = { "invoice", "invoices" },
+	[STRIPE_EVENT] = { "event", "events" },
+};
+
+const char *stripe_kind_object(enum stripe_kind kind)
+{
+	return kind > STRIPE_NONE && kind < STRIPE_KIND_COUNT ? kind_names[kind].object : "";
+}
+
+const char *stripe_kind_resource(enum stripe_kind kind)
+{
+	return kind > STRIPE_NONE && kind < STRIPE_KIND_COUNT ? kind_names[kind].resource : "";
+}
+
+enum stripe_kind stripe_kind_from_resource(const char *name)
+{
+	int k;
+
+	for (k = STRIPE_NONE + 1; name && k < STRIPE_KIND_COUNT; k++)
+		if (strcmp(name, kind_names[k].resource) == 0)
+			return (enum stripe_kind)k;
+	return STRIPE_NONE;
+}
+
+enum stripe_kind stripe_kind_from_object(const char *type)
+{
+	int k;
+
+	for (k = STRIPE_NONE + 1; type && k < STRIPE_KIND_COUNT; k++)
+		if (strcmp(type, kind_names[k].object) == 0)
+			return (enum stripe_kind)k;
+	return STRIPE_NONE;
+}
+
+/* --- page memory ------------------------------------------------------ */
+
+/* Remember p (allocated by malloc) as owned by the page; NULL if p is. */
+static void *mem_keep(struct stripe_page_mem *m, void *p)
+{
+	if (!p)
+		return NULL;
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 16;
+		void **np = realloc(m->ptrs, cap * sizeof *np);
+
+		if (!np) {
+			free(p);
+			return NULL;
+		}
+		m->ptrs = np;
+		m->cap = cap;
+	}
+	m->ptrs[m->n++] = p;
+	return p;
+}
+
+static void mem_free(struct stripe_page_mem *m)
+{
+	size_t i;
+
+	if (!m)
+		return;
+	for (i = 0; i < m->n; i++)
+		free(m->ptrs[i]);
+	free(m->ptrs);
+	json_decref(m->root);
+	free(m);
+}
+
+void stripe_page_free(struct stripe_page *p)
+{
+	if (!p)
+		return;
+	mem_free(p->mem);
+	free(p);
+}
+
+/* --- messages ----------------------------------------------------------- */
+
+/* Copy at most sz - 4 printable ASCII characters of s into buf (for messages). */
+static const char *excerpt(const char *s, char *buf, size_t sz)
+{
+	size_t i, j = 0;
+
+	for (i = 0; s && s[i] && j + 4 < sz; i++)
+		buf[j++] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	if (s && s[i] && j + 4 <= sz) {
+		memcpy(buf + j, "...", 3);
+		j += 3;
+	}
+	buf[j] = '\0';
+	return buf;
+}
+
+/* "OBJECT \"ID\": PREFIXFIELD PROBLEM" (or "WHERE: ..." before the id). */
+static int perr(struct pctx *c, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int perr(struct pctx *c, const char *field, const char *fmt, ...)
+{
+	char problem[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(problem, sizeof problem, fmt, ap);
+	va_end(ap);
+	if (c->id)
+		return err_set(c->e, EXIT_DATAERR, "%s \"%s\": %s%s %s", c->what, c->id,
+			       c->prefix, field, problem);
+	return err_set(c->e, EXIT_DATAERR, "%s: %s%s %s", c->where, c->prefix, field, problem);
+}
+
+static int oom(struct err *e)
+{
+	return err_set(e, EXIT_SOFTWARE, "out of memory");
+}
+
+/*
+ * sub = c with the field path extended by "a" + "b" + "." (b may be NULL);
+ * a path too long for the buffer is cut, never overflowed.
+ */
+static void nest(struct pctx *sub, const struct pctx *c, const char *a, const char *b)
+{
+	const char *parts[3] = { a, b, "." };
+	size_t len, i, j;
+	char path[sizeof c->prefix];
+
+	memcpy(path, c->prefix, sizeof path);
+	path[sizeof path - 1] = '\0';
+	len = strlen(path);
+	for (i = 0; i < 3; i++)
+		for (j = 0; parts[i] && parts[i][j] && len + 1 < sizeof path; j++)
+			path[len++] = parts[i][j];
+	path[len] = '\0';
+	*sub = *c;
+	memcpy(sub->prefix, path, sizeof path);
+}
+
+/* --- getters: each checks the JSON type and names the field ------------ */
+
+/* The field, or NULL when absent or null; -1 (e set) when required. */
+static int field(struct pctx *c, json_t *o, const char *key, int req, json_t **out)
+{
+	json_t *v = o ? json_object_get(o, key) : NULL;
+
+	*out = NULL;
+	if (!v || json_is_null(v)) {
+		if (req)
+			return perr(c, key, "is missing");
+		return 0;
+	}
+	*out = v;
+	return 0;
+}
+
+static int get_str(struct pctx *c, json_t *o, const char *key, int req, const char **out)
+{
+	json_t *v;
+	int rc;
+
+	*out = NULL;
+	if ((rc = field(c, o, key, req, &v)) != 0 || !v)
+		return rc;
+	if (!json_is_string(v))
+		return perr(c, key, "is not a string");
+	*out = json_string_value(v);
+	return 0;
+}
+
+/* Stripe ids: 1..255 characters of [A-Za-z0-9_.:-]. */
+static int id_ok(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++) {
+		char ch = s[i];
+
+		if (i >= STRIPE_ID_MAX ||
+		    !((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' || ch == '.' || ch == ':'))
+			return 0;
+	}
+	return i > 0;
+}
+
+/* A Stripe id field: a string id. */
+static int get_id(struct pctx *c, json_t *o, const char *key, int req, const char **out)
+{
+	char buf[64];
+	int rc;
+
+	if ((rc = get_str(c, o, key, req, out)) != 0 || !*out)
+		return rc;
+	if (!id_ok(*out))
+		return perr(c, key, "is not a valid id (\"%s\")", excerpt(*out, buf, sizeof buf));
+	return 0;
+}
+
+/* An expandable reference: a string id or an expanded object with an id. */
+static int get_ref(struct pctx *c, json_t *o, const char *key, int req, const char **out)
+{
+	json_t *v;
+	int rc;
+
+	*out = NULL;
+	if ((rc = field(c, o, key, req, &v)) != 0 || !v)
+		return rc;
+	if (json_is_object(v)) {
+		struct pctx sub;
+
+		nest(&sub, c, key, NULL);
+		return get_id(&sub, v, "id", REQ, out);
+	}
+	return get_id(c, o, key, req, out);
+}
+
+static int get_int(struct pctx *c, json_t *o, const char *key, int req, struct stripe_int *out)
+{
+	json_t *v;
+	int rc;
+
+	out->set = 0;
+	out->v = 0;
+	if ((rc = field(c, o, key, req, &v)) != 0 || !v)
+		return rc;
+	if (!json_is_integer(v))
+		return perr(c, key, "is not an integer");
+	out->v = (long long)json_integer_value(v);
+	out->set = 1;
+	return 0;
+}
+
+/* A count that cannot be negative (quantities). */
+static int get_count(struct pctx *c, json_t *o, const char *key, int req, struct stripe_int *out)
+{
+	int rc = get_int(c, o, key, req, out);
+
+	if (rc == 0 && out->set && out->v < 0)
+		return perr(c, key, "is negative (%lld)", out->v);
+	return rc;
+}
+
+static int get_bool(struct pctx *c, json_t *o, const char *key, int req, int *out)
+{
+	json_t *v;
+	int rc;
+
+	*out = -1;
+	if ((rc = field(c, o, key, req, &v)) != 0 || !v)
+		return rc;
+	if (!json_is_boolean(v))
+		return perr(c, key, "is not a boolean");
+	*out = json_is_true(v) ? 1 : 0;
+	return 0;
+}
+
+static int get_obj(struct pctx *c, json_t *o, const char *key, int req, json_t **out)
+{
+	json_t *v;
+	int rc;
+
+	*out = NULL;
+	if ((rc = field(c, o, key, req, &v)) != 0 || !v)
+		return rc;
+	if (!json_is_object(v))
+		return perr(c, key, "is not an object");
+	*out = v;
+	return 0;
+}
+
+/* An ISO 4217 code: three ASCII letters, stored lowercase in out[4]. */
+static int get_currency(struct pctx *c, json_t *o, const char *key, int req, char out[4])
+{
+	const char *s;
+	char buf[64];
+	int rc, i;
+
+	out[0] = '\0';
+	if ((rc = get_str(c, o, key, req, &s)) != 0 || !s)
+		return rc;
+	for (i = 0; i < 3; i++) {
+		char ch = s[i];
+
+		if (ch >= 'A' && ch <= 'Z')
+			ch = (char)(ch - 'A' + 'a');
+		if (ch < 'a' || ch > 'z')
+			break;
+		out[i] = ch;
+	}
+	if (i < 3 || s[3] != '\0') {
+		out[0] = '\0';
+		return perr(c, key, "\"%s\" is not a three-letter currency code",
+			    excerpt(s, buf, sizeof buf));
+	}
+	out[3] = '\0';
+	return 0;
+}
+
+static int get_metadata(struct pctx *c, json_t *o, const char *key, struct stripe_metadata *m)
+{
+	json_t *md;
+	struct pctx sub;
+	int rc;
+
+	if ((rc = get_obj(c, o, key, OPT, &md)) != 0 || !md)
+		return rc;
+	nest(&sub, c, key, NULL);
+	if ((rc = get_str(&sub, md, "tenant_id", OPT, &m->tenant_id)) != 0 ||
+	    (rc = get_str(&sub, md, "user_id", OPT, &m->user_id)) != 0 ||
+	    (rc = get_str(&sub, md, "trueup_plan", OPT, &m->trueup_plan)) != 0 ||
+	    (rc = get_str(&sub, md, "trueup_course_program", OPT, &m->trueup_course_program)) != 0)
+		return rc;
+	return 0;
+}
+
+/* An embedded list object: {"object":"list","data":[...],"has_more":...}. */
+static int get_list(struct pctx *c, json_t *o, const char *key, int req, json_t **data,
+		    int *has_more)
+{
+	json_t *l, *type;
+	int rc;
+
+	*data = NULL;
+	*has_more = 0;
+	if ((rc = field(c, o, key, req, &l)) != 0 || !l)
+		return rc;
+	type = json_is_object(l) ? json_object_get(l, "object") : NULL;
+	if (!json_is_object(l) || (type && !(json_is_string(type) &&
+					     strcmp(json_string_value(type), "list") == 0)))
+		return perr(c, key, "is not a list object");
+	*data = json_object_get(l, "data");
+	if (!json_is_array(*data))
+		return perr(c, key, ".data is not an array");
+	if (json_object_get(l, "has_more")) {
+		struct pctx sub;
+
+		nest(&sub, c, key, NULL);
+		if ((rc = get_bool(&sub, l, "has_more", OPT, has_more)) != 0)
+			return rc;
+		if (*has_more < 0)
+			*has_more = 0;
+	}
+	return 0;
+}
+
+/* The compact JSON of v, owned by the page. */
+static int dump_raw(struct pctx *c, json_t *v, const char **out)
+{
+	char *s = json_dumps(v, JSON_COMPACT);
+
+	if (!s || !mem_keep(c->mem, s))
+		return oom(c->e);
+	*out = s;
+	return 0;
+}
+
+static void *page_calloc(struct pctx *c, size_t n, size_t size)
+{
+	return mem_keep(c->mem, calloc(n ? n : 1, size));
+}
+
+/* --- resources --------------------------------------------------------- */
+
+/* A price object (or a bare price id) embedded at key of o. */
+static int parse_price_ref(struct pctx *c, json_t *o, const char *key,
+			   struct stripe_price_ref *p)
+{
+	json_t *v;
+	struct pctx sub;
+	int rc;
+
+	if ((rc = field(c, o, key, OPT, &v)) != 0 || !v)
+		return rc;
+	if (json_is_string(v))
+		return get_id(c, o, key, OPT, &p->id);
+	if (!json_is_object(v))
+		return perr(c, key, "is not an object");
+	nest(&sub, c, key, NULL);
+	if ((rc = get_id(&sub, v, "id", REQ, &p->id)) != 0 ||
+	    (rc = get_ref(&sub, v, "product", OPT, &p->product)) != 0 ||
+	    (rc = get_str(&sub, v, "lookup_key", OPT, &p->lookup_key)) != 0 ||
+	    (rc = get_currency(&sub, v, "currency", OPT, p->currency)) != 0 ||
+	    (rc = get_int(&sub, v, "unit_amount", OPT, &p->unit_amount)) != 0)
+		return rc;
+	{
+		struct stripe_metadata m = { 0 };
+
+		if ((rc = get_metadata(&sub, v, "metadata", &m)) != 0)
+			return rc;
+		p->trueup_plan = m.trueup_plan;
+		p->trueup_course_program = m.trueup_course_program;
+	}
+	return 0;
+}
+
+static int parse_customer(struct pctx *c, json_t *o, struct stripe_customer *r)
+{
+	int rc;
+
+	if ((rc = get_str(c, o, "email", OPT, &r->email)) != 0 ||
+	    (rc = get_str(c, o, "name", OPT, &r->name)) != 0 ||
+	    (rc = get_currency(c, o, "currency", OPT, r->currency)) != 0)
+		return rc;
+	return get_metadata(c, o, "metadata", &r->metadata);
+}
+
+static int parse_product(struct pctx *c, json_t *o, struct stripe_product *r)
+{
+	int rc;
+
+	if ((rc = get_str(c, o, "name", OPT, &r->name)) != 0 ||
+	    (rc = get_ref(c, o, "default_price", OPT, &r->default_price)) != 0 ||
+	    (rc = get_bool(c, o, "active", OPT, &r->active)) != 0)
+		return rc;
+	return get_metadata(c, o, "metadata", &r->metadata);
+}
+
+static int parse_price(struct pctx *c, json_t *o, struct stripe_price *r)
+{
+	json_t *rec;
+	int rc;
+
+	if ((rc = get_ref(c, o, "product", REQ, &r->product)) != 0 ||
+	    (rc = get_currency(c, o, "currency", REQ, r->currency)) != 0 ||
+	    (rc = get_int(c, o, "unit_amount", OPT, &r->unit_amount)) != 0 ||
+	    (rc = get_str(c, o, "type", OPT, &r->type)) != 0 ||
+	    (rc = get_str(c, o, "lookup_key", OPT, &r->lookup_key)) != 0 ||
+	    (rc = get_str(c, o, "nickname", OPT, &r->nickname)) != 0 ||
+	    (rc = get_bool(c, o, "active", OPT, &r->active)) != 0 ||
+	    (rc = get_obj(c, o, "recurring", OPT, &rec)) != 0)
+		return rc;
+	if (rec) {
+		struct pctx sub;
+
+		nest(&sub, c, "recurring", NULL);
+		if ((rc = get_str(&sub, rec, "interval", OPT, &r->recurring_interval)) != 0 ||
+		    (rc = get_int(&sub, rec, "interval_count", OPT,
+				  &r->recurring_interval_count)) != 0)
+			return rc;
+	}
+	return get_metadata(c, o, "metadata", &r->metadata);
+}
+
+/* One element of an embedded list: sets the element's path prefix. */
+static int element(struct pctx *c, struct pctx *sub, const char *list, json_t *data,
+		   size_t i, json_t **out)
+{
+	char name[64];
+
+	*out = json_array_get(data, i);
+	snprintf(name, sizeof name, "%s.data[%zu]", list, i);
+	if (!json_is_object(*out))
+		return perr(c, name, "is not an object");
+	nest(sub, c, name, NULL);
+	return 0;
+}
+
+/* The "object" member of an element, when present, must be type. */
+static int check_type(struct pctx *c, json_t *o, const char *type)
+{
+	const char *t;
+	char buf[64];
+	int rc;
+
+	if ((rc = get_str(c, o, "object", OPT, &t)) != 0)
+		return rc;
+	if (t && strcmp(t, type) != 0)
+		return perr(c, "object", "is \"%s\", expected \"%s\"", excerpt(t, buf, sizeof buf),
+			    type);
+	return 0;
+}
+
+static int parse_sub_items(struct pctx *c, json_t *o, struct stripe_subscription *r)
+{
+	json_t *data;
+	size_t i, n;
+	int rc;
+
+	if ((rc = get_list(c, o, "items", REQ, &data, &r->items_has_more)) != 0)
+		return rc;
+	r->items_present = 1;
+	n = json_array_size(data);
+	if (!(r->items = page_calloc(c, n, sizeof *r->items)))
+		return oom(c->e);
+	for (i = 0; i < n; i++) {
+		struct stripe_subscription_item *it = &r->items[i];
+		struct pctx sub;
+		json_t *v;
+
+		if ((rc = element(c, &sub, "items", data, i, &v)) != 0 ||
+		    (rc = get_id(&sub, v, "id", REQ, &it->id)) != 0 ||
+		    (rc = check_type(&sub, v, "subscription_item")) != 0 ||
+		    (rc = get_int(&sub, v, "created", OPT, &it->created)) != 0 ||
+		    (rc = get_count(&sub, v, "quantity", OPT, &it->quantity)) != 0 ||
+		    (rc = get_int(&sub, v, "current_period_start", OPT,
+				  &it->current_period_start)) != 0 ||
+		    (rc = get_int(&sub, v, "current_period_end", OPT,
+				  &it->current_period_end)) != 0 ||
+		    (rc = parse_price_ref(&sub, v, "price", &it->price)) != 0 ||
+		    (rc = dump_raw(&sub, v, &it->raw_json)) != 0)
+			return rc;
+	}
+	r->nitems = n;
+	return 0;
+}
+
+/*
+ * current_period_*: the subscription's own (2023 shape) are copied to items
+ * that lack them; without them (2025+ shape) the subscription gets the
+ * earliest start and latest end of its items.
+ */
+static void derive_period(struct stripe_subscription *r)
+{
+	size_t i;
+
+	if (r->current_period_start.set || r->current_period_end.set) {
+		r->period_source = "subscription";
+		for (i = 0; i < r->nitems; i++) {
+			struct stripe_subscription_item *it = &r->items[i];
+
+			if (!it->current_period_start.set && !it->current_period_end.set) {
+				it->current_period_start = r->current_period_start;
+				it->current_period_end = r->current_period_end;
+			}
+		}
+		return;
+	}
+	for (i = 0; i < r->nitems; i++) {
+		const struct stripe_subscription_item *it = &r->items[i];
+
+		if (it->current_period_start.set &&
+		    (!r->current_period_start.set ||
+		     it->current_period_start.v < r->current_period_start.v))
+			r->current_period_start = it->current_period_start;
+		if (it->current_period_end.set &&
+		    (!r->current_period_end.set ||
+		     it->current_period_end.v > r->current_period_end.v))
+			r->current_period_end = it->current_period_end;
+	}
+	if (r->current_period_start.set || r->current_period_end.set)
+		r->period_source = "items";
+}
+
+static int parse_subscription(struct pctx *c, json_t *o, struct stripe_subscription *r)
+{
+	int rc;
+
+	if ((rc = get_ref(c, o, "customer", REQ, &r->customer)) != 0 ||
+	    (rc = get_str(c, o, "status", REQ, &r->status)) != 0 ||
+	    (rc = get_currency(c, o, "currency", OPT, r->currency)) != 0 ||
+	    (rc = get_ref(c, o, "latest_invoice", OPT, &r->latest_invoice)) != 0 ||
+	    (rc = get_int(c, o, "start_date", OPT, &r->start_date)) != 0 ||
+	    (rc = get_int(c, o, "cancel_at", OPT, &r->cancel_at)) != 0 ||
+	    (rc = get_bool(c, o, "cancel_at_period_end", OPT, &r->cancel_at_period_end)) != 0 ||
+	    (rc = get_int(c, o, "canceled_at", OPT, &r->canceled_at)) != 0 ||
+	    (rc = get_int(c, o, "ended_at", OPT, &r->ended_at)) != 0 ||
+	    (rc = get_int(c, o, "trial_start", OPT, &r->trial_start)) != 0 ||
+	    (rc = get_int(c, o, "trial_end", OPT, &r->trial_end)) != 0 ||
+	    (rc = get_int(c, o, "current_period_start", OPT, &r->current_period_start)) != 0 ||
+	    (rc = get_int(c, o, "current_period_end", OPT, &r->current_period_end)) != 0 ||
+	    (rc = get_metadata(c, o, "metadata", &r->metadata)) != 0 ||
+	    (rc = parse_sub_items(c, o, r)) != 0)
+		return rc;
+	derive_period(r);
+	return 0;
+}
+
+/* One checkout line item ("item") at v; c names it. */
+static int parse_line_item_fields(struct pctx *c, json_t *v, struct stripe_line_item *li)
+{
+	int rc;
+
+	if ((rc = get_id(c, v, "id", REQ, &li->id)) != 0 ||
+	    (rc = check_type(c, v, "item")) != 0 ||
+	    (rc = get_str(c, v, "description", OPT, &li->description)) != 0 ||
+	    (rc = get_currency(c, v, "currency", REQ, li->currency)) != 0 ||
+	    (rc = get_count(c, v, "quantity", OPT, &li->quantity)) != 0 ||
+	    (rc = get_int(c, v, "amount_subtotal", OPT, &li->amount_subtotal)) != 0 ||
+	    (rc = get_int(c, v, "amount_discount", OPT, &li->amount_discount)) != 0 ||
+	    (rc = get_int(c, v, "amount_tax", OPT, &li->amount_tax)) != 0 ||
+	    (rc = get_int(c, v, "amount_total", OPT, &li->amount_total)) != 0 ||
+	    (rc = parse_price_ref(c, v, "price", &li->price)) != 0)
+		return rc;
+	return dump_raw(c, v, &li->raw_json);
+}
+
+static int parse_session(struct pctx *c, json_t *o, const char *id,
+			 struct stripe_checkout_session *r)
+{
+	json_t *data;
+	size_t i, n;
+	int rc;
+
+	if ((rc = get_ref(c, o, "customer", OPT, &r->customer)) != 0 ||
+	    (rc = get_str(c, o, "customer_email", OPT, &r->customer_email)) != 0 ||
+	    (rc = get_str(c, o, "status", OPT, &r->status)) != 0 ||
+	    (rc = get_str(c, o, "mode", REQ, &r->mode)) != 0 ||
+	    (rc = get_str(c, o, "payment_status", REQ, &r->payment_status)) != 0 ||
+	    (rc = get_str(c, o, "client_reference_id", OPT, &r->client_reference_id)) != 0 ||
+	    (rc = get_ref(c, o, "payment_intent", OPT, &r->payment_intent)) != 0 ||
+	    (rc = get_ref(c, o, "subscription", OPT, &r->subscription)) != 0 ||
+	    (rc = get_ref(c, o, "invoice", OPT, &r->invoice)) != 0 ||
+	    (rc = get_currency(c, o, "currency", OPT, r->currency)) != 0 ||
+	    (rc = get_int(c, o, "amount_subtotal", OPT, &r->amount_subtotal)) != 0 ||
+	    (rc = get_int(c, o, "amount_total", OPT, &r->amount_total)) != 0 ||
+	    (rc = get_int(c, o, "expires_at", OPT, &r->expires_at)) != 0 ||
+	    (rc = get_metadata(c, o, "metadata", &r->metadata)) != 0 ||
+	    (rc = get_list(c, o, "line_items", OPT, &data, &r->line_items_has_more)) != 0)
+		return rc;
+	if (!data)
+		return 0;
+	r->line_items_present = 1;
+	n = json_array_size(data);
+	if (!(r->line_items = page_calloc(c, n, sizeof *r->line_items)))
+		return oom(c->e);
+	for (i = 0; i < n; i++) {
+		struct pctx sub;
+		json_t *v;
+
+		r->line_items[i].session_id = id;
+		if ((rc = element(c, &sub, "line_items", data, i, &v)) != 0 ||
+		    (rc = parse_line_item_fields(&sub, v, &r->line_items[i])) != 0)
+			return rc;
+	}
+	r->nline_items = n;
+	return 0;
+}
+
+static int parse_refund(struct pctx *c, json_t *o, struct stripe_refund *r)
+{
+	int rc;
+
+	if ((rc = get_int(c, o, "amount", REQ, &r->amount)) != 0 ||
+	    (rc = get_currency(c, o, "currency", REQ, r->currency)) != 0 ||
+	    (rc = get_str(c, o, "status", OPT, &r->status)) != 0 ||
+	    (rc = get_str(c, o, "reason", OPT, &r->reason)) != 0 ||
+	    (rc = get_ref(c, o, "charge", OPT, &r->charge)) != 0 ||
+	    (rc = get_ref(c, o, "payment_intent", OPT, &r->payment_intent)) != 0 ||
+	    (rc = get_ref(c, o, "customer", OPT, &r->customer)) != 0)
+		return rc;
+	return get_metadata(c, o, "metadata", &r->metadata);
+}
+
+/*
+ * An invoice line in either shape: price from `price` (2023) or
+ * `pricing.price_details` (2025+); subscription from the line (2023) or
+ * from the part of `parent` that `parent.type` names (2025+).
+ */
+static int parse_invoice_line(struct pctx *c, json_t *v, struct stripe_invoice_line *l)
+{
+	struct stripe_price_ref pr = { 0 };
+	json_t *period, *pricing, *details, *parent;
+	struct pctx sub;
+	int rc;
+
+	if ((rc = get_id(c, v, "id", REQ, &l->id)) != 0 ||
+	    (rc = check_type(c, v, "line_item")) != 0 ||
+	    (rc = get_int(c, v, "amount", REQ, &l->amount)) != 0 ||
+	    (rc = get_currency(c, v, "currency", REQ, l->currency)) != 0 ||
+	    (rc = get_count(c, v, "quantity", OPT, &l->quantity)) != 0 ||
+	    (rc = get_str(c, v, "description", OPT, &l->description)) != 0 ||
+	    (rc = get_ref(c, v, "subscription", OPT, &l->subscription)) != 0 ||
+	    (rc = get_ref(c, v, "subscription_item", OPT, &l->subscription_item)) != 0 ||
+	    (rc = get_bool(c, v, "proration", OPT, &l->proration)) != 0 ||
+	    (rc = parse_price_ref(c, v, "price", &pr)) != 0 ||
+	    (rc = get_obj(c, v, "period", OPT, &period)) != 0 ||
+	    (rc = get_obj(c, v, "pricing", OPT, &pricing)) != 0 ||
+	    (rc = get_obj(c, v, "parent", OPT, &parent)) != 0)
+		return rc;
+	l->price_id = pr.id;
+	l->product = pr.product;
+	l->lookup_key = pr.lookup_key;
+	if (period) {
+		nest(&sub, c, "period", NULL);
+		if ((rc = get_int(&sub, period, "start", OPT, &l->period_start)) != 0 ||
+		    (rc = get_int(&sub, period, "end", OPT, &l->period_end)) != 0)
+			return rc;
+	}
+	if (pricing) {
+		nest(&sub, c, "pricing", NULL);
+		if ((rc = get_obj(&sub, pricing, "price_details", OPT, &details)) != 0)
+			return rc;
+		if (details) {
+			const char *price = NULL, *product = NULL;
+
+			nest(&sub, c, "pricing.price_details", NULL);
+			if ((rc = get_ref(&sub, details, "price", OPT, &price)) != 0 ||
+			    (rc = get_ref(&sub, details, "product", OPT, &product)) != 0)
+				return rc;
+			if (!l->price_id)
+				l->price_id = price;
+			if (!l->product)
+				l->product = product;
+		}
+	}
+	if (parent) {
+		const char *type = NULL;
+		json_t *d;
+		int proration = -1;
+
+		nest(&sub, c, "parent", NULL);
+		if ((rc = get_str(&sub, parent, "type", OPT, &type)) != 0)
+			return rc;
+		if (type && (strcmp(type, "subscription_item_details") == 0 ||
+			     strcmp(type, "invoice_item_details") == 0)) {
+			const char *s = NULL, *si = NULL;
+
+			if ((rc = get_obj(&sub, parent, type, OPT, &d)) != 0)
+				return rc;
+			nest(&sub, c, "parent.", type);
+			if (d && ((rc = get_ref(&sub, d, "subscription", OPT, &s)) != 0 ||
+				  (rc = get_bool(&sub, d, "proration", OPT, &proration)) != 0))
+				return rc;
+			if (d && strcmp(type, "subscription_item_details") == 0 &&
+			    (rc = get_ref(&sub, d, "subscription_item", OPT, &si)) != 0)
+				return rc;
+			if (!l->subscription)
+				l->subscription = s;
+			if (!l->subscription_item)
+				l->subscription_item = si;
+			if (l->proration < 0)
+				l->proration = proration;
+		}
+	}
+	return dump_raw(c, v, &l->raw_json);
+}
+
+static int parse_invoice(struct pctx *c, json_t *o, struct stripe_invoice *r)
+{
+	json_t *parent = NULL, *details = NULL, *trans, *data;
+	struct pctx sub;
+	size_t i, n;
+	int rc;
+
+	if ((rc = get_ref(c, o, "customer", OPT, &r->customer)) != 0 ||
+	    (rc = get_str(c, o, "status", OPT, &r->status)) != 0 ||
+	    (rc = get_currency(c, o, "currency", REQ, r->currency)) != 0 ||
+	    (rc = get_bool(c, o, "paid", OPT, &r->paid)) != 0 ||
+	    (rc = get_int(c, o, "amount_due", REQ, &r->amount_due)) != 0 ||
+	    (rc = get_int(c, o, "amount_paid", REQ, &r->amount_paid)) != 0 ||
+	    (rc = get_int(c, o, "amount_remaining", OPT, &r->amount_remaining)) != 0 ||
+	    (rc = get_int(c, o, "subtotal", OPT, &r->subtotal)) != 0 ||
+	    (rc = get_int(c, o, "total", REQ, &r->total)) != 0 ||
+	    (rc = get_ref(c, o, "charge", OPT, &r->charge)) != 0 ||
+	    (rc = get_ref(c, o, "payment_intent", OPT, &r->payment_intent)) != 0 ||
+	    (rc = get_str(c, o, "billing_reason", OPT, &r->billing_reason)) != 0 ||
+	    (rc = get_str(c, o, "number", OPT, &r->number)) != 0 ||
+	    (rc = get_int(c, o, "period_start", OPT, &r->period_start)) != 0 ||
+	    (rc = get_int(c, o, "period_end", OPT, &r->period_end)) != 0 ||
+	    (rc = get_obj(c, o, "status_transitions", OPT, &trans)) != 0 ||
+	    (rc = get_metadata(c, o, "metadata", &r->metadata)) != 0 ||
+	    (rc = get_ref(c, o, "subscription", OPT, &r->subscription)) != 0 ||
+	    (rc = get_obj(c, o, "parent", OPT, &parent)) != 0)
+		return rc;
+	if (r->paid < 0)
+		r->paid = r->status && strcmp(r->status, "paid") == 0;
+	if (trans) {
+		nest(&sub, c, "status_transitions", NULL);
+		if ((rc = get_int(&sub, trans, "paid_at", OPT, &r->paid_at)) != 0)
+			return rc;
+	}
+	sub = *c;
+	if (r->subscription) {
+		r->subscription_source = "subscription";
+		rc = get_obj(c, o, "subscription_details", OPT, &details);
+		nest(&sub, c, "subscription_details", NULL);
+	} else if (parent) {
+		const char *s = NULL;
+
+		nest(&sub, c, "parent", NULL);
+		if ((rc = get_obj(&sub, parent, "subscription_details", OPT, &details)) != 0)
+			return rc;
+		nest(&sub, c, "parent.subscription_details", NULL);
+		if (details && (rc = get_ref(&sub, details, "subscription", OPT, &s)) != 0)
+			return rc;
+		if ((r->subscription = s) != NULL)
+			r->subscription_source = "parent";
+	}
+	if (rc != 0)
+		return rc;
+	/* metadata of the invoice, else of its subscription (as copied by Stripe) */
+	if (details && !r->metadata.tenant_id && !r->metadata.user_id) {
+		struct stripe_metadata m = { 0 };
+
+		if ((rc = get_metadata(&sub, details, "metadata", &m)) != 0)
+			return rc;
+		r->metadata.tenant_id = m.tenant_id;
+		r->metadata.user_id = m.user_id;
+	}
+	if ((rc = get_list(c, o, "lines", OPT, &data, &r->lines_has_more)) != 0 || !data)
+		return rc;
+	r->lines_present = 1;
+	n = json_array_size(data);
+	if (!(r->lines = page_calloc(c, n, sizeof *r->lines)))
+		return oom(c->e);
+	for (i = 0; i < n; i++) {
+		json_t *v;
+
+		r->lines[i].proration = -1;
+		if ((rc = element(c, &sub, "lines", data, i, &v)) != 0 ||
+		    (rc = parse_invoice_line(&sub, v, &r->lines[i])) != 0)
+			return rc;
+	}
+	r->nlines = n;
+	return 0;
+}
+
+static int parse_row(struct pctx *c, json_t *o, enum stripe_kind kind, const char *session_id,
+		     struct stripe_row *row);
+
+/* An event: its data.object is parsed too when trueup keeps rows of it. */
+static int parse_event(struct pctx *c, json_t *o, struct stripe_event *r)
+{
+	json_t *data, *obj;
+	struct pctx sub;
+	const char *oid = NULL;
+	size_t tl;
+	int rc, stub = -1;
+
+	if ((rc = get_str(c, o, "type", REQ, &r->type)) != 0 ||
+	    (rc = get_str(c, o, "api_version", OPT, &r->api_version)) != 0 ||
+	    (rc = get_obj(c, o, "data", REQ, &data)) != 0)
+		return rc;
+	nest(&sub, c, "data", NULL);
+	if ((rc = get_obj(&sub, data, "object", REQ, &obj)) != 0)
+		return rc;
+	nest(&sub, c, "data.object", NULL);
+	if ((rc = get_str(&sub, obj, "object", REQ, &r->object_type)) != 0 ||
+	    (rc = get_id(&sub, obj, "id", OPT, &oid)) != 0 ||
+	    (rc = get_bool(&sub, obj, "deleted", OPT, &stub)) != 0)
+		return rc;
+	r->object_id = oid;
+	r->object_kind = stripe_kind_from_object(r->object_type);
+	if (r->object_kind == STRIPE_EVENT || r->object_kind == STRIPE_CHECKOUT_LINE_ITEM)
+		r->object_kind = STRIPE_NONE;
+	if (r->object_kind != STRIPE_NONE) {
+		struct pctx oc = { .e = c->e, .mem = c->mem };
+		char where[STRIPE_ID_MAX + 40];
+
+		if (!oid)
+			return perr(&sub, "id", "is missing");
+		snprintf(where, sizeof where, "event \"%s\": data.object", c->id);
+		oc.where = where;
+		if (!(r->object = page_calloc(c, 1, sizeof *r->object)))
+			return oom(c->e);
+		if ((rc = parse_row(&oc, obj, r->object_kind, NULL, r->object)) != 0)
+			return err_prefix(c->e, "event \"%s\": data.object", c->id);
+		/* customer.subscription.deleted is a cancellation: the object stays */
+		tl = strlen(r->type);
+		r->deletes = stub == 1 ||
+			     (tl > 8 && strcmp(r->type + tl - 8, ".deleted") == 0 &&
+			      r->object_kind != STRIPE_SUBSCRIPTION);
+	}
+	return 0;
+}
+
+/*
+ * One object of kind at o into row.  c->where names it until its id is
+ * read; from then on messages name the object type and id.
+ */
+static int parse_row(struct pctx *c, json_t *o, enum stripe_kind kind, const char *session_id,
+		     struct stripe_row *row)
+{
+	const char *want = stripe_kind_object(kind), *type = NULL;
+	char buf[64];
+	int rc, stub = -1;
+
+	c->what = want;
+	c->id = NULL;
+	c->prefix[0] = '\0';
+	row->kind = kind;
+	row->livemode = -1;
+	if (!json_is_object(o))
+		return err_set(c->e, EXIT_DATAERR, "%s is not an object", c->where);
+	if ((rc = get_id(c, o, "id", REQ, &row->id)) != 0)
+		return rc;
+	c->id = row->id;
+	if ((rc = get_str(c, o, "object", REQ, &type)) != 0)
+		return rc;
+	if (strcmp(type, want) != 0)
+		return perr(c, "object", "is \"%s\", expected \"%s\"",
+			    excerpt(type, buf, sizeof buf), want);
+	if ((rc = get_bool(c, o, "deleted", OPT, &stub)) != 0 ||
+	    (rc = dump_raw(c, o, &row->raw_json)) != 0)
+		return rc;
+	if (stub == 1) {
+		if (kind == STRIPE_EVENT || kind == STRIPE_CHECKOUT_LINE_ITEM)
+			return perr(c, "deleted", "is true on an object that cannot be deleted");
+		row->deleted = 1;
+		return 0;
+	}
+	if ((rc = get_bool(c, o, "livemode", OPT, &row->livemode)) != 0 ||
+	    (rc = get_int(c, o, "created",
+			  kind == STRIPE_CHECKOUT_LINE_ITEM ? OPT : REQ, &row->created)) != 0)
+		return rc;
+	switch (kind) {
+	case STRIPE_CUSTOMER:
+		return parse_customer(c, o, &row->u.customer);
+	case STRIPE_PRODUCT:
+		return parse_product(c, o, &row->u.product);
+	case STRIPE_PRICE:
+		return parse_price(c, o, &row->u.price);
+	case STRIPE_SUBSCRIPTION:
+		return parse_subscription(c, o, &row->u.subscription);
+	case STRIPE_CHECKOUT_SESSION:
+		return parse_session(c, o, row->id, &row->u.session);
+	case STRIPE_CHECKOUT_LINE_ITEM:
+		row->u.line_item.session_id = session_id;
+		if ((rc = parse_line_item_fields(c, o, &row->u.line_item)) != 0)
+			return rc;
+		row->raw_json = row->u.line_item.raw_json;
+		return 0;
+	case STRIPE_REFUND:
+		return parse_refund(c, o, &row->u.refund);
+	case STRIPE_INVOICE:
+		return parse_invoice(c, o, &row->u.invoice);
+	case STRIPE_EVENT:
+		return parse_event(c, o, &row->u.event);
+	default:
+		return err_set(c->e, EXIT_SOFTWARE, "stripe rows: bad kind %d", (int)kind);
+	}
+}
+
+/* --- pages ---------------------------------------------------------------- */
+
+/* Decode body into a new page with its tree; *root is the top-level value. */
+static int page_start(const char *body, size_t len, enum stripe_kind kind, const char *label,
+		      struct stripe_page **out, json_t **root, struct err *e)
+{
+	struct stripe_page *p;
+	json_error_t jerr;
+	char buf[128];
+
+	*out = NULL;
+	if (kind <= STRIPE_NONE || kind >= STRIPE_KIND_COUNT)
+		return err_set(e, EXIT_SOFTWARE, "stripe rows: bad kind %d", (int)kind);
+	if (!body)
+		return err_set(e, EXIT_DATAERR, "%s: empty response body", label);
+	if (!(p = calloc(1, sizeof *p)) || !(p->mem = calloc(1, sizeof *p->mem))) {
+		free(p);
+		return oom(e);
+	}
+	p->kind = kind;
+	p->mem->root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!p->mem->root) {
+		stripe_page_free(p);
+		return err_set(e, EXIT_DATAERR, "%s: invalid JSON at line %d column %d: %s", label,
+			       jerr.line, jerr.column, excerpt(jerr.text, buf, sizeof buf));
+	}
+	*root = p->mem->root;
+	*out = p;
+	return 0;
+}
+
+/* A list body: check the envelope, then parse each element of data. */
+static int parse_list(const char *body, size_t len, enum stripe_kind kind,
+		      const char *session_id, struct stripe_page **out, struct err *e)
+{
+	struct stripe_page *p;
+	struct pctx c = { .e = e };
+	char label[64], where[96];
+	json_t *root, *data, *type, *more;
+	size_t i, n;
+	int rc;
+
+	snprintf(label, sizeof label, "%s page", stripe_kind_resource(kind));
+	if ((rc = page_start(body, len, kind, label, &p, &root, e)) != 0)
+		return rc;
+	c.mem = p->mem;
+	type = json_is_object(root) ? json_object_get(root, "object") : NULL;
+	if (!json_is_string(type) || strcmp(json_string_value(type), "list") != 0) {
+		rc = err_set(e, EXIT_DATAERR, "%s: not a list object", label);
+		goto fail;
+	}
+	data = json_object_get(root, "data");
+	more = json_object_get(root, "has_more");
+	if (!json_is_array(data)) {
+		rc = err_set(e, EXIT_DATAERR, "%s: data is %s", label,
+			     data ? "not an array" : "missing");
+		goto fail;
+	}
+	if (!json_is_boolean(more)) {
+		rc = err_set(e, EXIT_DATAERR, "%s: has_more is %s", label,
+			     more ? "not a boolean" : "missing");
+		goto fail;
+	}
+	p->is_list = 1;
+	p->has_more = json_is_true(more);
+	n = json_array_size(data);
+	if (session_id && !(session_id = mem_keep(p->mem, strdup(session_id)))) {
+		rc = oom(e);
+		goto fail;
+	}
+	if (!(p->rows = page_calloc(&c, n, sizeof *p->rows))) {
+		rc = oom(e);
+		goto fail;
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(where, sizeof where, "%s: data[%zu]", label, i);
+		c.where = where;
+		if ((rc = parse_row(&c, json_array_get(data, i), kind, session_id,
+				    &p->rows[i])) != 0)
+			goto fail;
+	}
+	p->count = n;
+	p->last_id = n ? p->rows[n - 1].id : NULL;
+	*out = p;
+	return 0;
+fail:
+	stripe_page_free(p);
+	return rc;
+}
+
+int stripe_rows_parse_page(const char *body, size_t len, enum stripe_kind kind,
+			   struct stripe_page **out, struct err *e)
+{
+	*out = NULL;
+	if (kind == STRIPE_CHECKOUT_LINE_ITEM)
+		return err_set(e, EXIT_SOFTWARE, "stripe rows: line items need their session");
+	return parse_list(body, len, kind, NULL, out, e);
+}
+
+int stripe_rows_parse_line_items(const char *body, size_t len, const char *session_id,
+				 struct stripe_page **out, struct err *e)
+{
+	*out = NULL;
+	if (!session_id || !id_ok(session_id))
+		return err_set(e, EXIT_SOFTWARE, "stripe rows: bad checkout session id");
+	return parse_list(body, len, STRIPE_CHECKOUT_LINE_ITEM, session_id, out, e);
+}
+
+int stripe_rows_parse_object(const char *body, size_t len, enum stripe_kind kind,
+			     struct stripe_page **out, struct err *e)
+{
+	struct stripe_page *p;
+	struct pctx c = { .e = e };
+	char label[64];
+	json_t *root;
+	int rc;
+
+	*out = NULL;
+	if (kind == STRIPE_CHECKOUT_LINE_ITEM)
+		return err_set(e, EXIT_SOFTWARE, "stripe rows: line items need their session");
+	snprintf(label, sizeof label, "%s object", stripe_kind_object(kind));
+	if ((rc = page_start(body, len, kind, label, &p, &root, e)) != 0)
+		return rc;
+	c.mem = p->mem;
+	c.where = label;
+	if (!(p->rows = page_calloc(&c, 1, sizeof *p->rows))) {
+		rc = oom(e);
+		goto fail;
+	}
+	if ((rc = parse_row(&c, root, kind, NULL, &p->rows[0])) != 0)
+		goto fail;
+	p->count = 1;
+	p->last_id = p->rows[0].id;
+	*out = p;
+	return 0;
+fail:
+	stripe_page_free(p);
+	return rc;
+}
