@@ -3,9 +3,9 @@
  *
  * Private to the config module (config.c, catalogue.c, config_json.c) and
  * the checkers of files it points to (jobs.c); nothing else should include
- * it.  A struct cfg_file names the file being
- * checked and the problem list its problems go to; the helpers read one
- * key of an object, check its type and range, and record a problem
+ * it.  A struct cfg_file names the file being checked and the problem list
+ * its problems go to; the helpers read one key of an object, check its
+ * type and range, and record a problem
  * ("file: $.json.path: reason") when it is wrong, so a caller can check a
  * whole file and report everything at once.
  *
