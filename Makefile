@@ -132,10 +132,10 @@ clean:
 -include $(wildcard $(BUILD)/src/*.d $(BUILD)/tests/*.d)
 
 # Unit tests under valgrind: any leak or memory error fails.
-valgrind: $(TEST_BIN) $(BUILD)/trueup
+valgrind: $(TEST_BIN) $(BUILD)/trueup $(FAKE_BIN)
 	@set -e; for t in $(TEST_BIN); do \
 		echo "== valgrind $$t"; \
-		valgrind -q --leak-check=full --show-leak-kinds=definite,indirect,possible \
+		FAKESTRIPE=$(FAKE_BIN) valgrind -q --leak-check=full --show-leak-kinds=definite,indirect,possible \
 			--errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 \
 			$$t >/dev/null; \
 	done; echo "valgrind: no errors, no leaks"
