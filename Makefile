@@ -140,19 +140,30 @@ valgrind: $(TEST_BIN) $(BUILD)/trueup $(FAKE_BIN)
 			$$t >/dev/null; \
 	done; echo "valgrind: no errors, no leaks"
 
-# make fuzz: the libFuzzer harness over cron_parse() and cron_next()
-# (tests/fuzz/fuzz_cron.c), built with clang and ASan+UBSan, run for
-# FUZZ_SECONDS from the seeds in tests/fuzz/corpus_cron (new inputs go to
-# build/fuzz/corpus).  Not part of `make test`.
+# make fuzz: the libFuzzer harnesses, built with clang and ASan+UBSan, each
+# run for FUZZ_SECONDS from its seeds (new inputs go to build/fuzz/):
+#   fuzz_cron         cron_parse() and cron_next()        seeds tests/fuzz/corpus_cron
+#   fuzz_stripe_page  a Stripe page/object -> rows -> an in-memory snapshot
+#                     (first byte picks resource and entry point)
+#                                                          seeds tests/fuzz/corpus/stripe_page
+# Not part of `make test`.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 30
-FUZZ_BIN     := build/fuzz/fuzz_cron
-$(FUZZ_BIN): tests/fuzz/fuzz_cron.c src/cron.c src/tz.c src/err.c src/cron.h src/tz.h src/err.h
+FUZZ_FLAGS   := -std=c11 -D_DEFAULT_SOURCE -g -O1 -Isrc -I$(BUILD) \
+                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+build/fuzz/fuzz_cron: tests/fuzz/fuzz_cron.c src/cron.c src/tz.c src/err.c src/cron.h src/tz.h src/err.h
 	@mkdir -p $(@D)
-	$(FUZZ_CC) -std=c11 -D_DEFAULT_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -o $@ tests/fuzz/fuzz_cron.c src/cron.c src/tz.c src/err.c
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_cron.c src/cron.c src/tz.c src/err.c
 
-fuzz: $(FUZZ_BIN)
-	@mkdir -p build/fuzz/corpus
-	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -timeout=5 -max_len=200 -print_final_stats=1 \
-		build/fuzz/corpus tests/fuzz/corpus_cron
+FUZZ_PAGE_SRC := tests/fuzz/fuzz_stripe_page.c src/stripe_rows.c src/db_snapshot.c src/db.c src/err.c
+build/fuzz/fuzz_stripe_page: $(FUZZ_PAGE_SRC) $(BUILD)/sql_embed.c src/stripe_rows.h src/db_snapshot.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_PAGE_SRC) $(BUILD)/sql_embed.c -ljansson -lsqlite3
+
+fuzz: build/fuzz/fuzz_cron build/fuzz/fuzz_stripe_page
+	@mkdir -p build/fuzz/corpus_cron_new build/fuzz/corpus_stripe_page
+	build/fuzz/fuzz_cron -max_total_time=$(FUZZ_SECONDS) -timeout=5 -max_len=200 \
+		-print_final_stats=1 build/fuzz/corpus_cron_new tests/fuzz/corpus_cron
+	build/fuzz/fuzz_stripe_page -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=65536 \
+		-rss_limit_mb=2048 -print_final_stats=1 build/fuzz/corpus_stripe_page \
+		tests/fuzz/corpus/stripe_page

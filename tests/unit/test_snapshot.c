@@ -1,0 +1,896 @@
+/*
+ * test_snapshot.c - the Stripe snapshot in the database: a page's rows and
+ * its cursor commit together or not at all; re-applying a page changes
+ * nothing; children follow their parent; tombstones (deleted stubs,
+ * *.deleted events, full relists); a resumed pull equals an uninterrupted
+ * one; the checksum ignores page size, order, time and Stripe-Version; the
+ * "last pull unfinished" check; events and their cursor.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "db_snapshot.h"
+#include "harness.h"
+
+#define PAGES "fixtures/stripe/pages/"
+
+static char dir[64];
+static char path[128];
+
+static struct db *fresh_db(const char *name)
+{
+	struct db *db = NULL;
+	struct err e = { 0 };
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	unlink(path);
+	if (db_open(path, DB_OPEN_CREATE, &db, &e) != 0)
+		printf("  db_open: %s\n", e.msg);
+	return db;
+}
+
+static long long scalar(struct db *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	long long v = -1;
+
+	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
+		return -2;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static char text_buf[512];
+
+static const char *scalar_text(struct db *db, const char *sql)
+{
+	sqlite3_stmt *st;
+
+	snprintf(text_buf, sizeof text_buf, "(none)");
+	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
+		return "(error)";
+	if (sqlite3_step(st) == SQLITE_ROW)
+		snprintf(text_buf, sizeof text_buf, "%s",
+			 sqlite3_column_type(st, 0) == SQLITE_NULL ? "(null)"
+			 : (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return text_buf;
+}
+
+static struct stripe_page *page_of(json_t *v, enum stripe_kind kind)
+{
+	struct stripe_page *p = NULL;
+	struct err e = { 0 };
+	char *s = json_dumps(v, JSON_COMPACT);
+
+	if (s && stripe_rows_parse_page(s, strlen(s), kind, &p, &e) != 0)
+		printf("  parse: %s\n", e.msg);
+	free(s);
+	return p;
+}
+
+static json_t *load(const char *file)
+{
+	char p[256];
+	json_error_t jerr;
+
+	snprintf(p, sizeof p, PAGES "%s", file);
+	return json_load_file(p, 0, &jerr);
+}
+
+static struct stripe_page *load_page(const char *file, enum stripe_kind kind)
+{
+	json_t *v = load(file);
+	struct stripe_page *p = v ? page_of(v, kind) : NULL;
+
+	json_decref(v);
+	return p;
+}
+
+static struct stripe_page *object_page(const char *body, enum stripe_kind kind)
+{
+	struct stripe_page *p = NULL;
+	struct err e = { 0 };
+
+	if (stripe_rows_parse_object(body, strlen(body), kind, &p, &e) != 0)
+		printf("  parse: %s\n", e.msg);
+	return p;
+}
+
+/* Commit page p (no cursor); returns the rc and fills n. */
+static int commit_plain(struct db *db, const struct stripe_page *p, const char *when,
+			struct db_snapshot_counts *n)
+{
+	struct db_snapshot_commit c = { 0 };
+	struct err e = { 0 };
+	int rc;
+
+	c.page = p;
+	c.stripe_version = "2025-03-31.basil";
+	c.pulled_at = when;
+	memset(n, 0, sizeof *n);
+	if ((rc = db_snapshot_commit(db, &c, n, &e)) != 0)
+		printf("  commit: %s\n", e.msg);
+	return rc;
+}
+
+static void open_cursor(struct db *db, long long run, const char *resource, const char *scope,
+			struct db_snapshot_cursor *c)
+{
+	struct err e = { 0 };
+
+	memset(c, 0, sizeof *c);
+	c->pull_run_id = run;
+	snprintf(c->resource, sizeof c->resource, "%s", resource);
+	snprintf(c->scope, sizeof c->scope, "%s", scope);
+	if (db_snapshot_cursor_open(db, c, &e) != 0)
+		printf("  cursor_open: %s\n", e.msg);
+}
+
+static void test_page_and_cursor_commit(void)
+{
+	struct db *db = fresh_db("a.db");
+	struct stripe_page *p = load_page("basic_subscriptions.json", STRIPE_SUBSCRIPTION);
+	struct db_snapshot_commit c = { 0 };
+	struct db_snapshot_counts n = { 0 };
+	struct db_snapshot_cursor cur;
+	struct err e = { 0 };
+	long long run = 0;
+
+	CHECK(db && p);
+	if (!db || !p)
+		goto out;
+	CHECK_INT(db_snapshot_pull_begin(db, DB_SNAPSHOT_FULL, NULL, 0, &run, &e), 0);
+	open_cursor(db, run, "subscriptions", "", &cur);
+	CHECK_STR(cur.starting_after, "");
+	CHECK_INT(cur.done, 0);
+	c.page = p;
+	c.stripe_version = "2025-03-31.basil";
+	c.cursor = &cur;
+	CHECK_INT(db_snapshot_commit(db, &c, &n, &e), 0);
+	CHECK_INT(n.inserted, 5);
+	CHECK_INT(n.children_written, 6);
+	CHECK_INT(cur.done, 1);
+	CHECK_INT(cur.pages, 1);
+	CHECK_INT(cur.objects, 5);
+	CHECK_STR(cur.starting_after, "sub_TuAliceActive01");
+	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_subscriptions"), 5);
+	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_subscription_items"), 6);
+	CHECK_STR(scalar_text(db, "SELECT starting_after FROM stripe_pull_cursors"),
+		  "sub_TuAliceActive01");
+	CHECK_INT(scalar(db, "SELECT done + pages * 10 + objects * 100 FROM stripe_pull_cursors"),
+		  511);
+	/* both shapes, typed in the database */
+	CHECK_INT(scalar(db, "SELECT current_period_end FROM stripe_subscriptions "
+			     "WHERE id = 'sub_TuCarolPastDue3'"), 1779321600);
+	CHECK_STR(scalar_text(db, "SELECT period_source FROM stripe_subscriptions "
+				  "WHERE id = 'sub_TuCarolPastDue3'"), "subscription");
+	CHECK_INT(scalar(db, "SELECT current_period_end FROM stripe_subscription_items "
+			     "WHERE id = 'si_TuCarolPastD00'"), 1779321600);
+	CHECK_INT(scalar(db, "SELECT quantity FROM stripe_subscription_items "
+			     "WHERE id = 'si_TuCarolPastD00'"), 12);
+	CHECK_STR(scalar_text(db, "SELECT period_source FROM stripe_subscriptions "
+				  "WHERE id = 'sub_TuAliceActive01'"), "items");
+	CHECK_STR(scalar_text(db, "SELECT typeof(current_period_end) || stripe_version FROM "
+				  "stripe_subscriptions WHERE id = 'sub_TuAliceActive01'"),
+		  "integer2025-03-31.basil");
+	CHECK_STR(scalar_text(db, "SELECT tenant_id FROM stripe_subscriptions "
+				  "WHERE id = 'sub_TuAliceActive01'"), "ten_alice");
+	CHECK(scalar(db, "SELECT count(*) FROM stripe_subscriptions WHERE raw_json LIKE "
+			 "'{\"%' AND pulled_at LIKE '20%Z'") == 5);
+	/* a page on a cursor of another resource is refused */
+	c.cursor = &cur;
+	snprintf(cur.resource, sizeof cur.resource, "invoices");
+	CHECK_INT(db_snapshot_commit(db, &c, &n, &e), EXIT_SOFTWARE);
+	CHECK_STR(e.msg, "snapshot: a subscriptions page on a invoices cursor");
+out:
+	stripe_page_free(p);
+	db_close(db);
+}
+
+static void test_commit_is_atomic(void)
+{
+	struct db *db = fresh_db("b.db");
+	struct stripe_page *p = load_page("basic_invoices.json", STRIPE_INVOICE);
+	struct db_snapshot_commit c = { 0 };
+	struct db_snapshot_counts n = { 0 };
+	struct db_snapshot_cursor cur, ghost;
+	struct err e = { 0 };
+	long long run = 0;
+
+	CHECK(db && p);
+	if (!db || !p)
+		goto out;
+	CHECK_INT(db_snapshot_pull_begin(db, DB_SNAPSHOT_FULL, NULL, 0, &run, &e), 0);
+	open_cursor(db, run, "invoices", "", &cur);
+	/* 1: the cursor update fails after the rows were written */
+	ghost = cur;
+	snprintf(ghost.scope, sizeof ghost.scope, "never-opened");
+	c.page = p;
+	c.cursor = &ghost;
+	CHECK_INT(db_snapshot_commit(db, &c, &n, &e), EXIT_SOFTWARE);
+	CHECK_STR(e.msg, "snapshot: cursor invoices/never-opened of pull run 1 is not open");
+	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_invoices"), 0);
+	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_invoice_lines"), 0);
+	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_pull_seen"), 0);
+	CHECK_INT(ghost.pages, 0);
+	/* 2: the database itself fails at the cursor (a trigger stands in for a crash) */
+	CHECK_INT(db_exec(db, "CREATE TEMP TRIGGER boom BEFORE UPDATE ON stripe_pull_cursors "
+			  "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END", &e), 0);
+	c.cursor = &cur;
+	CHECK(db_snapshot_commit(db, &c, &n, &e) != 0);
+	CHECK_CONTAINS(e.msg, "disk on fire");
+	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_invoices"), 0);
+	CHECK_INT(scalar(db, "SELECT pages FROM stripe_pull_cursors"), 0);
+	CHECK(scalar_text(db, "SELECT starting_after FROM stripe_pull_cursors") &&
+	      strcmp(text_buf, "(null)") == 0);
+	CHECK_INT(cur.pages, 0);
+	CHECK_INT(db->in_tx, 0);
+	CHECK_INT(db_exec(db, "DROP TRIGGER temp.boom", &e), 0);
+	CHECK_INT(db_snapshot_commit(db, &c, &n, &e), 0);
+	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_invoices"), 4);
+	CHECK_INT(cur.pages, 1);
+out:
+	stripe_page_free(p);
+	db_close(db);
+}
+
+static void test_reapply_changes_nothing(void)
+{
+	static const struct { const char *file; enum stripe_kind kind; } pages[] = {
+		{ "basic_customers.json", STRIPE_CUSTOMER },
+		{ "basic_products.json", STRIPE_PRODUCT },
+		{ "basic_prices.json", STRIPE_PRICE },
+		{ "basic_subscriptions.json", STRIPE_SUBSCRIPTION },
+		{ "basic_checkout_sessions.json", STRIPE_CHECKOUT_SESSION },
+		{ "basic_refunds.json", STRIPE_REFUND },
+		{ "basic_invoices.json", STRIPE_INVOICE },
+	};
+	struct db *db = fresh_db("c.db");
+	struct db_snapshot_counts n;
+	size_t i;
+	long long total = 0;
+
+	CHECK(db != NULL);
+	for (i = 0; db && i < sizeof pages / sizeof pages[0]; i++) {
+		struct stripe_page *p = load_page(pages[i].file, pages[i].kind);
+
+		CHECK(p != NULL);
+		if (!p)
+			continue;
+		CHECK_INT(commit_plain(db, p, "2026-05-01T00:00:00Z", &n), 0);
+		CHECK_INT(n.inserted, (long long)p->count);
+		total += (long long)p->count;
+		CHECK_INT(commit_plain(db, p, "2026-05-02T00:00:00Z", &n), 0);
+		CHECK_INT(n.inserted, 0);
+		CHECK_INT(n.updated, 0);
+		CHECK_INT(n.unchanged, (long long)p->count);
+		CHECK_INT(n.children_written, 0);
+		CHECK_INT(n.children_deleted, 0);
+		stripe_page_free(p);
+	}
+	if (db) {
+		CHECK_INT(total, 32);
+		/* the second pass rewrote nothing, not even pulled_at */
+		CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_customers "
+				     "WHERE pulled_at <> '2026-05-01T00:00:00Z'"), 0);
+		CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_checkout_line_items "
+				     "WHERE pulled_at <> '2026-05-01T00:00:00Z'"), 0);
+		/* money stays integral in the database */
+		CHECK_STR(scalar_text(db, "SELECT typeof(unit_amount) || ':' || unit_amount FROM "
+					  "stripe_prices WHERE id = 'price_TuCourseJpy'"),
+			  "integer:5000");
+		CHECK_STR(scalar_text(db, "SELECT currency || ':' || unit_amount FROM stripe_prices "
+					  "WHERE id = 'price_TuOrgnMonthlyBhd'"), "bhd:3500");
+		CHECK_STR(scalar_text(db, "SELECT subscription || '/' || paid FROM stripe_invoices "
+					  "WHERE id = 'in_TuAlicePaid2026a'"),
+			  "sub_TuAliceActive01/1");
+		CHECK_STR(scalar_text(db, "SELECT subscription || '/' || paid FROM stripe_invoices "
+					  "WHERE id = 'in_TuEmiPaid2023Shp'"),
+			  "sub_TuEmiTwoItems05/1");
+		CHECK_STR(scalar_text(db, "SELECT price_id FROM stripe_invoice_lines "
+					  "WHERE invoice_id = 'in_TuAlicePaid2026a'"),
+			  "price_TuOrgnMonthlyUsd");
+		CHECK_STR(scalar_text(db, "SELECT client_reference_id FROM stripe_checkout_sessions "
+					  "WHERE id = 'cs_test_a1TuEmiCourseJpy000002'"),
+			  "pint_emi_1");
+	}
+	db_close(db);
+}
+
+/* A changed object is updated; its children follow (added, changed, pruned). */
+static void test_children_follow_parent(void)
+{
+	struct db *db = fresh_db("d.db");
+	json_t *v = load("basic_subscriptions.json"), *sub = NULL, *items;
+	struct stripe_page *p = NULL;
+	struct db_snapshot_counts n;
+	size_t i;
+
+	CHECK(db && v);
+	if (!db || !v)
+		goto out;
+	p = page_of(v, STRIPE_SUBSCRIPTION);
+	CHECK_INT(commit_plain(db, p, NULL, &n), 0);
+	stripe_page_free(p);
+	for (i = 0; i < json_array_size(json_object_get(v, "data")); i++) {
+		json_t *s = json_array_get(json_object_get(v, "data"), i);
+
+		if (strcmp(json_string_value(json_object_get(s, "id")), "sub_TuEmiTwoItems05") == 0)
+			sub = s;
+	}
+	CHECK(sub != NULL);
+	if (!sub)
+		goto out;
+	/* drop the first item, change the second's quantity */
+	items = json_object_get(json_object_get(sub, "items"), "data");
+	json_array_remove(items, 0);
+	json_object_set_new(json_array_get(items, 0), "quantity", json_integer(7));
+	p = page_of(v, STRIPE_SUBSCRIPTION);
+	CHECK_INT(commit_plain(db, p, NULL, &n), 0);
+	CHECK_INT(n.updated, 1);
+	CHECK_INT(n.unchanged, 4);
+	CHECK_INT(n.children_written, 1);
+	CHECK_INT(n.children_deleted, 1);
+	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_subscription_items "
+			     "WHERE subscription_id = 'sub_TuEmiTwoItems05'"), 1);
+	CHECK_INT(scalar(db, "SELECT quantity FROM stripe_subscription_items "
+			     "WHERE subscription_id = 'sub_TuEmiTwoItems05'"), 7);
+	stripe_page_free(p);
+out:
+	json_decref(v);
+	db_close(db);
+}
+
+/* Embedded line items with has_more, completed from the line_items endpoint. */
+static void test_line_items_completed(void)
+{
+	struct db *db = fresh_db("e.db");
+	struct stripe_page *s = load_page("basic_checkout_sessions.json", STRIPE_CHECKOUT_SESSION);
+	struct stripe_page *li = NULL;
+	struct db_snapshot_commit c = { 0 };
+	struct db_snapshot_counts n = { 0 };
+	struct db_snapshot_cursor cur;
+	struct err e = { 0 };
+	json_t *v = load("basic_line_items_bulk.json");
+	char *body = v ? json_dumps(v, JSON_COMPACT) : NULL;
+	long long run = 0;
+
+	CHECK(db && s && body);
+	if (!db || !s || !body)
+		goto out;
+	CHECK_INT(stripe_rows_parse_line_items(body, strlen(body), "cs_test_a1TuCarolBulkSeats00006",
+					       &li, &e), 0);
+	CHECK_INT(commit_plain(db, s, NULL, &n), 0);
+	CHECK_INT(scalar(db, "SELECT line_items_has_more FROM stripe_checkout_sessions WHERE "
+			     "id = 'cs_test_a1TuCarolBulkSeats00006'"), 1);
+	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_checkout_line_items WHERE "
+			     "session_id = 'cs_test_a1TuCarolBulkSeats00006'"), 10);
+	CHECK_INT(db_snapshot_pull_begin(db, DB_SNAPSHOT_INCREMENTAL, "checkout_sessions", 0, &run,
+					 &e), 0);
+	open_cursor(db, run, "checkout_line_items", "cs_test_a1TuCarolBulkSeats00006", &cur);
+	c.page = li;
+	c.cursor = &cur;
+	CHECK_INT(db_snapshot_commit(db, &c, &n, &e), 0);
+	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_checkout_line_items WHERE "
+			     "session_id = 'cs_test_a1TuCarolBulkSeats00006'"), 12);
+	CHECK_INT(scalar(db, "SELECT sum(quantity) > 0 FROM stripe_checkout_line_items"), 1);
+	/* the session page again (unchanged): the 12 stay */
+	CHECK_INT(commit_plain(db, s, NULL, &n), 0);
+	CHECK_INT(n.unchanged, 6);
+	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_checkout_line_items WHERE "
+			     "session_id = 'cs_test_a1TuCarolBulkSeats00006'"), 12);
+	CHECK_INT(cur.done, 1);
+	CHECK_INT(db_snapshot_pull_finish(db, run, 1, NULL, &e), 0);
+out:
+	free(body);
+	json_decref(v);
+	stripe_page_free(s);
+	stripe_page_free(li);
+	db_close(db);
+}
+
+static void test_tombstones(void)
+{
+	struct db *db = fresh_db("f.db");
+	struct stripe_page *cus = load_page("basic_customers.json", STRIPE_CUSTOMER), *p = NULL;
+	struct db_snapshot_counts n;
+	struct err e = { 0 };
+	char sum1[DB_SNAPSHOT_CHECKSUM_LEN], sum2[DB_SNAPSHOT_CHECKSUM_LEN];
+	long long rows = 0;
+
+	CHECK(db && cus);
+	if (!db || !cus)
+		goto out;
+	CHECK_INT(commit_plain(db, cus, NULL, &n), 0);
+	CHECK_INT(db_snapshot_checksum(db, STRIPE_CUSTOMER, 0, sum1, &rows, &e), 0);
+	CHECK_INT(rows, 5);
+	/* a retrieve answers "deleted": the row stays, marked */
+	p = object_page("{\"id\":\"cus_TuBasicBob0002\",\"object\":\"customer\",\"deleted\":true}",
+			STRIPE_CUSTOMER);
+	CHECK_INT(commit_plain(db, p, "2026-05-03T00:00:00Z", &n), 0);
+	CHECK_INT(n.tombstoned, 1);
+	CHECK_STR(scalar_text(db, "SELECT email || ' ' || deleted_at FROM stripe_customers "
+				  "WHERE id = 'cus_TuBasicBob0002'"),
+		  "bob@example.test 2026-05-03T00:00:00Z");
+	CHECK_INT(commit_plain(db, p, NULL, &n), 0);       /* again: nothing new */
+	CHECK_INT(n.tombstoned, 0);
+	CHECK_INT(n.unchanged, 1);
+	stripe_page_free(p);
+	CHECK_INT(db_snapshot_checksum(db, STRIPE_CUSTOMER, 0, sum2, &rows, &e), 0);
+	CHECK_INT(rows, 4);
+	CHECK(strcmp(sum1, sum2) != 0);
+	CHECK_INT(db_snapshot_checksum(db, STRIPE_CUSTOMER, 1, sum2, &rows, &e), 0);
+	CHECK_INT(rows, 5);
+	/* an unknown deleted object leaves a bare tombstone, not a hole */
+	p = object_page("{\"id\":\"prod_Gone\",\"object\":\"product\",\"deleted\":true}",
+			STRIPE_PRODUCT);
+	CHECK_INT(commit_plain(db, p, NULL, &n), 0);
+	CHECK_INT(n.tombstoned, 1);
+	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_products WHERE id = 'prod_Gone' AND "
+			     "deleted_at IS NOT NULL"), 1);
+	stripe_page_free(p);
+	/* customer.deleted of an object never seen: its last state, tombstoned */
+	p = object_page("{\"id\":\"evt_del1\",\"object\":\"event\",\"type\":\"customer.deleted\","
+			"\"created\":1777600000,\"data\":{\"object\":{\"id\":\"cus_New\",\"object\":"
+			"\"customer\",\"created\":1777000000,\"email\":\"n@x.test\","
+			"\"metadata\":{\"tenant_id\":\"ten_n\"}}}}", STRIPE_EVENT);
+	CHECK_INT(commit_plain(db, p, NULL, &n), 0);
+	CHECK_INT(n.events_new, 1);
+	CHECK_INT(n.tombstoned, 1);
+	CHECK_STR(scalar_text(db, "SELECT tenant_id || ' ' || deleted_at FROM stripe_customers "
+				  "WHERE id = 'cus_New'"), "ten_n 2026-05-01T01:46:40Z");
+	CHECK_INT(scalar(db, "SELECT processed FROM stripe_events WHERE id = 'evt_del1'"), 1);
+	stripe_page_free(p);
+	/* listed again: alive again */
+	CHECK_INT(commit_plain(db, cus, NULL, &n), 0);
+	CHECK_INT(n.updated, 1);
+	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_customers WHERE id = "
+			     "'cus_TuBasicBob0002' AND deleted_at IS NULL"), 1);
+	CHECK_INT(db_snapshot_checksum(db, STRIPE_CUSTOMER, 0, sum2, &rows, &e), 0);
+	CHECK_STR(sum2, sum1);
+out:
+	stripe_page_free(cus);
+	db_close(db);
+}
+
+/* A slice [from, to) of a list page's data as a page; has_more = more. */
+static struct stripe_page *slice(json_t *v, size_t from, size_t to, int more,
+				 enum stripe_kind kind)
+{
+	json_t *data = json_object_get(v, "data"), *arr = json_array(), *pg;
+	struct stripe_page *p;
+	size_t i;
+
+	for (i = from; i < to && i < json_array_size(data); i++)
+		json_array_append(arr, json_array_get(data, i));
+	pg = json_pack("{s:s, s:o, s:b}", "object", "list", "data", arr, "has_more", more);
+	p = page_of(pg, kind);
+	json_decref(pg);
+	return p;
+}
+
+static void test_full_relist_tombstones(void)
+{
+	struct db *db = fresh_db("g.db");
+	json_t *v = load("basic_customers.json");
+	struct stripe_page *all = NULL, *part = NULL;
+	struct db_snapshot_commit c = { 0 };
+	struct db_snapshot_counts n = { 0 };
+	struct db_snapshot_cursor cur;
+	struct err e = { 0 };
+	long long run = 0, marked = -1, epoch = 0;
+	int found = 0;
+
+	CHECK(db && v);
+	if (!db || !v)
+		goto out;
+	all = slice(v, 0, 5, 0, STRIPE_CUSTOMER);
+	part = slice(v, 1, 5, 0, STRIPE_CUSTOMER);       /* the newest one is gone */
+	CHECK_INT(commit_plain(db, all, NULL, &n), 0);
+	CHECK_INT(db_snapshot_pull_begin(db, DB_SNAPSHOT_FULL, NULL, 0, &run, &e), 0);
+	open_cursor(db, run, "customers", "", &cur);
+	/* not done yet: refused */
+	CHECK_INT(db_snapshot_full_relist_finish(db, run, STRIPE_CUSTOMER, 1777680000, &marked, &e),
+		  EXIT_SOFTWARE);
+	CHECK_STR(e.msg, "snapshot: relist of customers in pull run 1 is not done (cursor customers)");
+	c.page = part;
+	c.cursor = &cur;
+	CHECK_INT(db_snapshot_commit(db, &c, &n, &e), 0);
+	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_pull_seen"), 4);
+	CHECK_INT(db_snapshot_full_relist_finish(db, run, STRIPE_CUSTOMER, 1777680000, &marked, &e),
+		  0);
+	CHECK_INT(marked, 1);
+	CHECK_STR(scalar_text(db, "SELECT group_concat(id) FROM stripe_customers "
+				  "WHERE deleted_at IS NOT NULL"),
+		  json_string_value(json_object_get(json_array_get(json_object_get(v, "data"), 0),
+						    "id")));
+	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_customers"), 5);
+	CHECK_INT(db_snapshot_last_full(db, STRIPE_CUSTOMER, &epoch, &found, &e), 0);
+	CHECK_INT(found, 1);
+	CHECK_INT(epoch, 1777680000);
+	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_pull_seen"), 0);
+	CHECK_INT(db_snapshot_pull_finish(db, run, 1, NULL, &e), 0);
+	/* a windowed relist only judges objects inside its windows */
+	CHECK_INT(db_snapshot_pull_begin(db, DB_SNAPSHOT_FULL, NULL, 0, &run, &e), 0);
+	memset(&cur, 0, sizeof cur);
+	cur.pull_run_id = run;
+	snprintf(cur.resource, sizeof cur.resource, "customers");
+	snprintf(cur.scope, sizeof cur.scope, "w0");
+	cur.has_gte = 1;
+	cur.created_gte = 0;
+	cur.has_lt = 1;
+	cur.created_lt = 1;                               /* before every customer */
+	CHECK_INT(db_snapshot_cursor_open(db, &cur, &e), 0);
+	CHECK_INT(cur.has_lt, 1);
+	CHECK_INT(cur.created_lt, 1);
+	c.page = NULL;
+	c.cursor = &cur;
+	CHECK_INT(db_snapshot_commit(db, &c, &n, &e), 0);
+	CHECK_INT(cur.done, 1);
+	CHECK_INT(db_snapshot_full_relist_finish(db, run, STRIPE_CUSTOMER, 1777690000, &marked, &e),
+		  0);
+	CHECK_INT(marked, 0);
+	CHECK_INT(db_snapshot_pull_finish(db, run, 1, NULL, &e), 0);
+	/* an incremental run cannot relist */
+	CHECK_INT(db_snapshot_pull_begin(db, DB_SNAPSHOT_INCREMENTAL, NULL, 0, &run, &e), 0);
+	CHECK_INT(db_snapshot_full_relist_finish(db, run, STRIPE_CUSTOMER, 1, &marked, &e),
+		  EXIT_SOFTWARE);
+out:
+	stripe_page_free(all);
+	stripe_page_free(part);
+	json_decref(v);
+	db_close(db);
+}
+
+struct sums {
+	char s[8][DB_SNAPSHOT_CHECKSUM_LEN];
+};
+
+static const enum stripe_kind sum_kinds[8] = {
+	STRIPE_CUSTOMER, STRIPE_PRODUCT, STRIPE_PRICE, STRIPE_SUBSCRIPTION,
+	STRIPE_CHECKOUT_SESSION, STRIPE_REFUND, STRIPE_INVOICE, STRIPE_EVENT
+};
+
+static const char *const sum_files[8] = {
+	"basic_customers.json", "basic_products.json", "basic_prices.json",
+	"gen_subscriptions_2026.json", "gen_checkout_sessions.json", "gen_refunds.json",
+	"gen_invoices_2026.json", "gen_events.json"
+};
+
+/* Load every sum file into db in pages of `size`, in forward or reverse page order. */
+static void load_all(struct db *db, size_t size, int reverse, const char *version,
+		     struct sums *out)
+{
+	struct db_snapshot_counts n;
+	struct err e = { 0 };
+	size_t f, k;
+
+	for (f = 0; f < 8; f++) {
+		json_t *v = load(sum_files[f]);
+		size_t total = json_array_size(json_object_get(v, "data"));
+		size_t npages = (total + size - 1) / size;
+
+		for (k = 0; k < npages; k++) {
+			size_t pg = reverse ? npages - 1 - k : k;
+			struct stripe_page *p = slice(v, pg * size, pg * size + size,
+						      pg + 1 < npages, sum_kinds[f]);
+			struct db_snapshot_commit c = { 0 };
+
+			c.page = p;
+			c.stripe_version = version;
+			CHECK(p != NULL);
+			CHECK_INT(db_snapshot_commit(db, &c, &n, &e), 0);
+			stripe_page_free(p);
+		}
+		json_decref(v);
+		CHECK_INT(db_snapshot_checksum(db, sum_kinds[f], 0, out->s[f], NULL, &e), 0);
+	}
+}
+
+static void test_checksum_independent_of_paging(void)
+{
+	struct db *a = fresh_db("h1.db"), *b = fresh_db("h2.db"), *c = fresh_db("h3.db");
+	struct sums sa, sb, sc;
+	struct stripe_page *p;
+	struct db_snapshot_counts n;
+	char after[DB_SNAPSHOT_CHECKSUM_LEN];
+	struct err e = { 0 };
+	size_t f;
+
+	CHECK(a && b && c);
+	if (!a || !b || !c)
+		goto out;
+	load_all(a, 100, 0, "2025-03-31.basil", &sa);
+	load_all(b, 3, 1, "2026-01-28.clover", &sb);
+	load_all(c, 1, 0, NULL, &sc);
+	for (f = 0; f < 8; f++) {
+		CHECK_INT(strlen(sa.s[f]), 64);
+		CHECK_STR(sb.s[f], sa.s[f]);
+		CHECK_STR(sc.s[f], sa.s[f]);
+	}
+	/* a changed typed field changes it */
+	p = object_page("{\"id\":\"cus_TuBasicAlice01\",\"object\":\"customer\",\"created\":"
+			"1767312000,\"email\":\"alice@new.test\",\"livemode\":false}",
+			STRIPE_CUSTOMER);
+	CHECK_INT(commit_plain(c, p, NULL, &n), 0);
+	CHECK_INT(n.updated, 1);
+	CHECK_INT(db_snapshot_checksum(c, STRIPE_CUSTOMER, 0, after, NULL, &e), 0);
+	CHECK(strcmp(after, sa.s[0]) != 0);
+	stripe_page_free(p);
+	/* known value: sha256 of an empty resource */
+	{
+		struct db *d = fresh_db("h4.db");
+
+		CHECK_INT(db_snapshot_checksum(d, STRIPE_REFUND, 0, after, NULL, &e), 0);
+		CHECK_STR(after, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+		CHECK_INT(db_snapshot_checksum(d, STRIPE_CHECKOUT_LINE_ITEM, 0, after, NULL, &e),
+			  EXIT_SOFTWARE);
+		db_close(d);
+	}
+out:
+	db_close(a);
+	db_close(b);
+	db_close(c);
+}
+
+static int collect_line(const char *line, size_t len, void *arg)
+{
+	char *buf = arg;
+	size_t have = strlen(buf);
+
+	if (have + len < 1024)
+		memcpy(buf + have, line, len + 1);
+	return 0;
+}
+
+static void test_rows_each_lines(void)
+{
+	struct db *db = fresh_db("i.db");
+	struct stripe_page *p = load_page("basic_refunds.json", STRIPE_REFUND);
+	struct db_snapshot_counts n;
+	struct err e = { 0 };
+	char text[1024] = "";
+
+	CHECK(db && p);
+	if (!db || !p)
+		goto out;
+	CHECK_INT(commit_plain(db, p, NULL, &n), 0);
+	CHECK_INT(db_snapshot_rows_each(db, STRIPE_REFUND, 0, collect_line, text, &e), 0);
+	/* refunds carry no livemode; Dave's partial refund gives no reason */
+	CHECK_STR(text, "stripe_refunds\tre_TuDavePartial0002\t\\N\t1771977600\t4900\tusd\t"
+			"succeeded\t\\N\tch_TuDaveCourseUsd1\t"
+			"pi_TuDaveCourseUsd1\tcus_TuBasicDave004\t\\N\t\\N\n"
+			"stripe_refunds\tre_TuEmiFullRefund01\t\\N\t1771113600\t5000\tjpy\t"
+			"succeeded\trequested_by_customer\tch_TuEmiCourseJpy01\t"
+			"pi_TuEmiCourseJpy01\tcus_TuBasicEmi0005\t\\N\t\\N\n");
+out:
+	stripe_page_free(p);
+	db_close(db);
+}
+
+/* Kill a pull after its first page, reopen, resume: same snapshot as one clean pass. */
+static void test_resume_equals_clean(void)
+{
+	struct db *clean = fresh_db("j2.db"), *db = fresh_db("j.db");
+	json_t *v = load("gen_subscriptions_2026.json");
+	struct db_snapshot_commit c = { 0 };
+	struct db_snapshot_counts n = { 0 };
+	struct db_snapshot_cursor cur;
+	struct db_snapshot_pull_info info;
+	struct stripe_page *p;
+	struct err e = { 0 };
+	char s1[DB_SNAPSHOT_CHECKSUM_LEN], s2[DB_SNAPSHOT_CHECKSUM_LEN];
+	long long run = 0;
+	int found = 0;
+
+	CHECK(db && clean && v);
+	if (!db || !clean || !v)
+		goto out;
+	p = slice(v, 0, 8, 0, STRIPE_SUBSCRIPTION);
+	CHECK_INT(commit_plain(clean, p, NULL, &n), 0);
+	stripe_page_free(p);
+	CHECK_INT(db_snapshot_pull_begin(db, DB_SNAPSHOT_FULL, "subscriptions", 0, &run, &e), 0);
+	open_cursor(db, run, "subscriptions", "", &cur);
+	p = slice(v, 0, 3, 1, STRIPE_SUBSCRIPTION);
+	c.page = p;
+	c.cursor = &cur;
+	CHECK_INT(db_snapshot_commit(db, &c, &n, &e), 0);
+	stripe_page_free(p);
+	db_close(db);                                    /* "kill -9" */
+	db = NULL;
+	CHECK_INT(db_open(path, DB_OPEN_EXISTING, &db, &e), 0);
+	if (!db)
+		goto out;
+	CHECK_INT(db_snapshot_require_finished(db, &e), EXIT_TEMPFAIL);
+	CHECK_CONTAINS(e.msg, "has not finished: run 'trueup pull' to complete it");
+	CHECK_INT(db_snapshot_pull_last(db, &info, &found, &e), 0);
+	CHECK_INT(found, 1);
+	CHECK_STR(info.status, "running");
+	open_cursor(db, info.id, "subscriptions", "", &cur);
+	CHECK_INT(cur.pages, 1);
+	CHECK_INT(cur.done, 0);
+	CHECK_STR(cur.starting_after,
+		  json_string_value(json_object_get(json_array_get(json_object_get(v, "data"), 2),
+						    "id")));
+	p = slice(v, 3, 8, 0, STRIPE_SUBSCRIPTION);
+	c.page = p;
+	c.cursor = &cur;
+	CHECK_INT(db_snapshot_commit(db, &c, &n, &e), 0);
+	stripe_page_free(p);
+	CHECK_INT(db_snapshot_full_relist_finish(db, info.id, STRIPE_SUBSCRIPTION, 1777680000, NULL,
+						 &e), 0);
+	CHECK_INT(db_snapshot_pull_finish(db, info.id, 1, NULL, &e), 0);
+	CHECK_INT(db_snapshot_require_finished(db, &e), 0);
+	CHECK_INT(db_snapshot_checksum(db, STRIPE_SUBSCRIPTION, 1, s1, NULL, &e), 0);
+	CHECK_INT(db_snapshot_checksum(clean, STRIPE_SUBSCRIPTION, 1, s2, NULL, &e), 0);
+	CHECK_STR(s1, s2);
+	CHECK_INT(scalar(db, "PRAGMA integrity_check = 1") == -1, 0);
+out:
+	json_decref(v);
+	db_close(db);
+	db_close(clean);
+}
+
+static int count_cursor(const struct db_snapshot_cursor *c, void *arg)
+{
+	(void)c;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void test_unfinished_pull(void)
+{
+	struct db *db = fresh_db("k.db");
+	struct db_snapshot_commit c = { 0 };
+	struct db_snapshot_counts n = { 0 };
+	struct db_snapshot_cursor cur;
+	struct db_snapshot_pull_info info;
+	struct err e = { 0 };
+	long long run = 0;
+	int found = -1, ncur = 0;
+
+	CHECK(db != NULL);
+	if (!db)
+		return;
+	CHECK_INT(db_snapshot_pull_last(db, &info, &found, &e), 0);
+	CHECK_INT(found, 0);
+	CHECK_INT(db_snapshot_require_finished(db, &e), EXIT_NOINPUT);
+	CHECK_STR(e.msg, "no stripe snapshot yet: run 'trueup pull' first");
+	CHECK_INT(db_snapshot_pull_begin(db, DB_SNAPSHOT_INCREMENTAL, "customers", 0, &run, &e), 0);
+	CHECK_INT(db_snapshot_require_finished(db, &e), EXIT_TEMPFAIL);
+	open_cursor(db, run, "customers", "", &cur);
+	CHECK_INT(db_snapshot_cursors_each(db, run, count_cursor, &ncur, &e), 0);
+	CHECK_INT(ncur, 1);
+	CHECK_INT(db_snapshot_pull_finish(db, run, 1, NULL, &e), EXIT_SOFTWARE);
+	CHECK_STR(e.msg, "pull run 1 cannot finish: cursor customers is not done");
+	CHECK_INT(db_snapshot_require_finished(db, &e), EXIT_TEMPFAIL);
+	c.cursor = &cur;                                  /* an empty last page */
+	CHECK_INT(db_snapshot_commit(db, &c, &n, &e), 0);
+	CHECK_INT(db_snapshot_pull_finish(db, run, 1, NULL, &e), 0);
+	CHECK_INT(db_snapshot_require_finished(db, &e), 0);
+	CHECK_INT(db_snapshot_pull_begin(db, DB_SNAPSHOT_FULL, NULL, 7, &run, &e), 0);
+	CHECK_INT(db_snapshot_pull_finish(db, run, 0, "stripe answered 401", &e), 0);
+	CHECK_INT(db_snapshot_require_finished(db, &e), EXIT_TEMPFAIL);
+	CHECK_CONTAINS(e.msg, ") failed: stripe answered 401: run 'trueup pull' to complete it");
+	CHECK_INT(db_snapshot_pull_last(db, &info, &found, &e), 0);
+	CHECK_STR(info.status, "failed");
+	CHECK_STR(info.mode, "full");
+	CHECK_INT(info.id, run);
+	/* unknown resource and run */
+	memset(&cur, 0, sizeof cur);
+	cur.pull_run_id = run;
+	snprintf(cur.resource, sizeof cur.resource, "charges");
+	CHECK_INT(db_snapshot_cursor_open(db, &cur, &e), EXIT_SOFTWARE);
+	cur.pull_run_id = 999;
+	snprintf(cur.resource, sizeof cur.resource, "customers");
+	CHECK_INT(db_snapshot_cursor_open(db, &cur, &e), EXIT_SOFTWARE);
+	CHECK_STR(e.msg, "snapshot: no pull run 999");
+	db_close(db);
+}
+
+static int collect_event(const struct db_snapshot_event_ref *ev, void *arg)
+{
+	char *buf = arg;
+	size_t len = strlen(buf);
+
+	snprintf(buf + len, 1024 - len, "%s%s", len ? "," : "", ev->id);
+	return 0;
+}
+
+static void test_events(void)
+{
+	struct db *db = fresh_db("l.db");
+	struct stripe_page *ev = load_page("basic_events.json", STRIPE_EVENT), *obj = NULL;
+	struct db_snapshot_commit c = { 0 };
+	struct db_snapshot_counts n = { 0 };
+	struct db_snapshot_events_cursor ec = { 0 }, got;
+	struct err e = { 0 };
+	char ids[1024] = "";
+	const char *done[] = { "evt_TuBobSubCreated01" };
+	json_t *subs = load("basic_subscriptions.json");
+	char *body = NULL;
+
+	CHECK(db && ev && subs);
+	if (!db || !ev || !subs)
+		goto out;
+	CHECK_INT(db_snapshot_events_cursor_get(db, &got, &e), 0);
+	CHECK_INT(got.set, 0);
+	c.page = ev;
+	CHECK_INT(db_snapshot_commit(db, &c, &n, &e), 0);
+	CHECK_INT(n.events_new, 5);
+	memset(&n, 0, sizeof n);
+	CHECK_INT(db_snapshot_commit(db, &c, &n, &e), 0);    /* overlap window: de-duplicated */
+	CHECK_INT(n.events_new, 0);
+	CHECK_INT(n.events_known, 5);
+	CHECK_INT(db_snapshot_events_pending(db, 0, collect_event, ids, &e), 0);
+	CHECK_STR(ids, "evt_TuBobSubCreated01,evt_TuAliceInvPaid002,evt_TuCarolSubUpdate3,"
+		       "evt_TuCarolCsComplet4,evt_TuCarolInvFinal05");
+	/* re-fetched Carol's subscription: her events are processed with it */
+	body = json_dumps(json_array_get(json_object_get(subs, "data"), 2), JSON_COMPACT);
+	CHECK(strstr(body, "sub_TuCarolPastDue3") != NULL);
+	CHECK_INT(stripe_rows_parse_object(body, strlen(body), STRIPE_SUBSCRIPTION, &obj, &e), 0);
+	memset(&c, 0, sizeof c);
+	c.page = obj;
+	c.mark_events = 1;
+	c.processed_events = done;
+	c.nprocessed_events = 1;
+	ec.set = 1;
+	ec.created = 1776733200;
+	snprintf(ec.id, sizeof ec.id, "evt_TuCarolInvFinal05");
+	c.events_cursor = &ec;
+	memset(&n, 0, sizeof n);
+	CHECK_INT(db_snapshot_commit(db, &c, &n, &e), 0);
+	CHECK_INT(n.events_processed, 2);
+	ids[0] = '\0';
+	CHECK_INT(db_snapshot_events_pending(db, 2, collect_event, ids, &e), 0);
+	CHECK_STR(ids, "evt_TuAliceInvPaid002,evt_TuCarolCsComplet4");
+	CHECK_INT(db_snapshot_events_cursor_get(db, &got, &e), 0);
+	CHECK_INT(got.set, 1);
+	CHECK_INT(got.created, 1776733200);
+	CHECK_STR(got.id, "evt_TuCarolInvFinal05");
+	CHECK_STR(scalar_text(db, "SELECT object_type || ' ' || object_id FROM stripe_events "
+				  "WHERE id = 'evt_TuCarolCsComplet4'"),
+		  "checkout.session cs_test_a1TuCarolBulkSeats00006");
+out:
+	free(body);
+	json_decref(subs);
+	stripe_page_free(ev);
+	stripe_page_free(obj);
+	db_close(db);
+}
+
+int main(void)
+{
+	snprintf(dir, sizeof dir, "/tmp/trueup-snap-XXXXXX");
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	RUN(test_page_and_cursor_commit);
+	RUN(test_commit_is_atomic);
+	RUN(test_reapply_changes_nothing);
+	RUN(test_children_follow_parent);
+	RUN(test_line_items_completed);
+	RUN(test_tombstones);
+	RUN(test_full_relist_tombstones);
+	RUN(test_checksum_independent_of_paging);
+	RUN(test_rows_each_lines);
+	RUN(test_resume_equals_clean);
+	RUN(test_unfinished_pull);
+	RUN(test_events);
+	{
+		char cmd[160];
+
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			printf("  could not remove %s\n", dir);
+	}
+	return harness_done();
+}
