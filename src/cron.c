@@ -35,8 +35,10 @@
  *    occurrence (01:30 EDT), never again in the second; a wildcard job
  *    follows real elapsed time and runs in both occurrences (*\/15 fires at
  *    01:00, 01:15, ... EDT and again at 01:00, 01:15, ... EST).
- * This is what cronie's main loop does for clock jumps of under three
- * hours; trueup applies the same rule to any size of jump.
+ * This is what cronie's main loop does for clock jumps of up to three
+ * hours, and trueup follows it there too: a longer gap (Pacific/Apia
+ * skipped all of 2011-12-30, a 24-hour jump) catches nothing up, so a
+ * fixed-time job simply fires at its next local time that exists.
  *
  * Search bound: cron_next() looks at most CRON_HORIZON_YEARS (400) years
  * ahead, and never past 9999-12-31.  The Gregorian calendar repeats every
@@ -52,6 +54,9 @@
 #include <strings.h>
 
 #include "cron.h"
+
+/* The longest clock jump forward whose skipped fixed-time slots are run (cronie: 3 h). */
+#define CRON_CATCHUP_MAX (3 * 3600)
 
 #define SECS_PER_DAY 86400
 /* 10000-01-01T00:00:00Z: fire times stay below this. */
@@ -467,8 +472,12 @@ int cron_next(const struct cron *c, const struct tz *tz, int64_t after, int64_t 
 	while (t < limit) {
 		tz_span_at(tz, t, &sp);
 		end = sp.end < limit ? sp.end : limit;
-		/* A gap opens at t: a fixed-time job due inside it runs at t. */
+		/*
+		 * A gap of at most CRON_CATCHUP_MAX opens at t: a fixed-time job
+		 * due inside it runs at t (cronie; a longer jump catches up nothing).
+		 */
 		if (fixed && sp.start == t && sp.prev_utoff < sp.utoff &&
+		    sp.utoff - sp.prev_utoff <= CRON_CATCHUP_MAX &&
 		    find_local(c, t + sp.prev_utoff, t + sp.utoff, &L)) {
 			*next = t;
 			return 0;

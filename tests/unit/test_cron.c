@@ -11,6 +11,7 @@
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cron.h"
@@ -554,6 +555,325 @@ static void test_thousand_iterations(void)
 	}
 }
 
+/* ---- DST: hand-checked cases in the zones the issue names ---- */
+
+static void test_dst_lord_howe(void)
+{
+	/*
+	 * Australia/Lord_Howe moves by 30 minutes: +10:30 in winter, +11:00 in
+	 * summer.  2026-10-04 (first Sunday of October) 02:00 +10:30 -> 02:30
+	 * +11:00, both 15:30Z on 10-03: local 02:00-02:29 does not exist.
+	 */
+	CHECK_INT(iso("2026-10-04T02:00:00+10:30"), iso("2026-10-04T02:30:00+11:00"));
+	/* A fixed-time job inside the gap runs once, at 02:30 +11:00. */
+	CHECK_STR(nexts("15 2 * * *", "Australia/Lord_Howe", "2026-10-03T12:00:00+10:30", 3),
+		  "2026-10-04T02:30:00+11:00 2026-10-05T02:15:00+11:00 2026-10-06T02:15:00+11:00");
+	CHECK_STR(nexts("0 2 * * *", "Australia/Lord_Howe", "2026-10-03T12:00:00+10:30", 2),
+		  "2026-10-04T02:30:00+11:00 2026-10-05T02:00:00+11:00");
+	/* 02:30 itself exists (the first minute after the gap): once, not twice. */
+	CHECK_STR(nexts("30 2 * * *", "Australia/Lord_Howe", "2026-10-03T12:00:00+10:30", 2),
+		  "2026-10-04T02:30:00+11:00 2026-10-05T02:30:00+11:00");
+	/* 02:15 and 02:45 share the gap's catch-up: one run at 02:30, then 02:45. */
+	CHECK_STR(nexts("15,45 2 * * *", "Australia/Lord_Howe", "2026-10-03T12:00:00+10:30", 3),
+		  "2026-10-04T02:30:00+11:00 2026-10-04T02:45:00+11:00 2026-10-05T02:15:00+11:00");
+	/* A wildcard job skips the missing half hour. */
+	CHECK_STR(nexts("*/15 * * * *", "Australia/Lord_Howe", "2026-10-04T01:40:00+10:30", 4),
+		  "2026-10-04T01:45:00+10:30 2026-10-04T02:30:00+11:00 2026-10-04T02:45:00+11:00 "
+		  "2026-10-04T03:00:00+11:00");
+	/*
+	 * 2026-04-05 (first Sunday of April) 02:00 +11:00 -> 01:30 +10:30, both
+	 * 15:00Z on 04-04: local 01:30-01:59 happens twice.
+	 */
+	CHECK_INT(iso("2026-04-05T02:00:00+11:00"), iso("2026-04-05T01:30:00+10:30"));
+	CHECK_STR(nexts("45 1 * * *", "Australia/Lord_Howe", "2026-04-04T12:00:00+11:00", 2),
+		  "2026-04-05T01:45:00+11:00 2026-04-06T01:45:00+10:30");
+	/* From inside the second pass: the repeat does not fire again. */
+	CHECK_STR(nexts("45 1 * * *", "Australia/Lord_Howe", "2026-04-05T01:35:00+10:30", 1),
+		  "2026-04-06T01:45:00+10:30");
+	/* Between the two passes (01:50 +11:00): the next is the next day. */
+	CHECK_STR(nexts("45 1 * * *", "Australia/Lord_Howe", "2026-04-05T01:50:00+11:00", 1),
+		  "2026-04-06T01:45:00+10:30");
+	/* 01:15 is before the repeated half hour, 02:00 after it: once each. */
+	CHECK_STR(nexts("15 1 * * *", "Australia/Lord_Howe", "2026-04-04T12:00:00+11:00", 2),
+		  "2026-04-05T01:15:00+11:00 2026-04-06T01:15:00+10:30");
+	CHECK_STR(nexts("0 2 * * *", "Australia/Lord_Howe", "2026-04-04T12:00:00+11:00", 2),
+		  "2026-04-05T02:00:00+10:30 2026-04-06T02:00:00+10:30");
+	/* A wildcard job runs in both passes of the half hour. */
+	CHECK_STR(nexts("*/15 * * * *", "Australia/Lord_Howe", "2026-04-05T01:20:00+11:00", 5),
+		  "2026-04-05T01:30:00+11:00 2026-04-05T01:45:00+11:00 2026-04-05T01:30:00+10:30 "
+		  "2026-04-05T01:45:00+10:30 2026-04-05T02:00:00+10:30");
+	/* 01:00 is not repeated: hourly jobs run once at 01:00 and at 02:00. */
+	CHECK_STR(nexts("0 * * * *", "Australia/Lord_Howe", "2026-04-05T00:30:00+11:00", 3),
+		  "2026-04-05T01:00:00+11:00 2026-04-05T02:00:00+10:30 2026-04-05T03:00:00+10:30");
+}
+
+static void test_dst_apia(void)
+{
+	struct tz tz;
+	struct err e;
+	char buf[64];
+
+	/* 2011-12-29 24:00 -10:00 became 2011-12-31 00:00 +14:00 (10:00Z). */
+	CHECK_INT(tz_load(&tz, "Pacific/Apia", &e), 0);
+	tz_format_iso(&tz, iso("2011-12-30T09:59:59Z"), buf, sizeof buf);
+	CHECK_STR(buf, "2011-12-29T23:59:59-10:00");
+	tz_format_iso(&tz, iso("2011-12-30T10:00:00Z"), buf, sizeof buf);
+	CHECK_STR(buf, "2011-12-31T00:00:00+14:00");
+	tz_free(&tz);
+	/* No job ever fires at a 2011-12-30 local time. */
+	CHECK(strstr(nexts("0 12 * * *", "Pacific/Apia", "2011-12-25T00:00:00-10:00", 10),
+		     "2011-12-30") == NULL);
+	CHECK(strstr(nexts("*/30 * * * *", "Pacific/Apia", "2011-12-29T00:00:00-10:00", 200),
+		     "2011-12-30") == NULL);
+	CHECK(strstr(nexts("0 0 * * *", "Pacific/Apia", "2011-12-01T00:00:00-10:00", 60),
+		     "2011-12-30") == NULL);
+	/* Wildcard jobs carry on right after the lost day. */
+	CHECK_STR(nexts("*/30 * * * *", "Pacific/Apia", "2011-12-29T23:10:00-10:00", 3),
+		  "2011-12-29T23:30:00-10:00 2011-12-31T00:00:00+14:00 2011-12-31T00:30:00+14:00");
+	CHECK_STR(nexts("0 * * * *", "Pacific/Apia", "2011-12-29T22:30:00-10:00", 3),
+		  "2011-12-29T23:00:00-10:00 2011-12-31T00:00:00+14:00 2011-12-31T01:00:00+14:00");
+	/* Midnight: 12-30 00:00 is lost, 12-31 00:00 runs once. */
+	CHECK_STR(nexts("0 0 * * *", "Pacific/Apia", "2011-12-28T00:00:00-10:00", 4),
+		  "2011-12-29T00:00:00-10:00 2011-12-31T00:00:00+14:00 2012-01-01T00:00:00+14:00 "
+		  "2012-01-02T00:00:00+14:00");
+	/*
+	 * The lost day is a 24-hour jump, longer than cronie's 3-hour catch-up
+	 * limit (CRON_CATCHUP_MAX in cron.c), so nothing is caught up: a job
+	 * due on 2011-12-30 next fires a year later, and a daily job runs once
+	 * on the 31st, at its own time, not twice.
+	 */
+	CHECK_STR(nexts("0 12 30 12 *", "Pacific/Apia", "2011-12-01T00:00:00Z", 2),
+		  "2012-12-30T12:00:00+14:00 2013-12-30T12:00:00+14:00");
+	CHECK_STR(nexts("0 12 30 12 *", "Pacific/Apia", "2011-12-31T00:00:00+14:00", 1),
+		  "2012-12-30T12:00:00+14:00");
+	CHECK_STR(nexts("0 12 * * *", "Pacific/Apia", "2011-12-28T00:00:00-10:00", 4),
+		  "2011-12-28T12:00:00-10:00 2011-12-29T12:00:00-10:00 2011-12-31T12:00:00+14:00 "
+		  "2012-01-01T12:00:00+14:00");
+}
+
+static void test_dst_london(void)
+{
+	/* Spring 2026-03-29 01:00 GMT -> 02:00 BST: 01:00-01:59 does not exist. */
+	CHECK_STR(nexts("30 1 * * *", "Europe/London", "2026-03-28T12:00:00Z", 3),
+		  "2026-03-29T02:00:00+01:00 2026-03-30T01:30:00+01:00 2026-03-31T01:30:00+01:00");
+	CHECK_STR(nexts("0 1 * * *", "Europe/London", "2026-03-28T12:00:00Z", 2),
+		  "2026-03-29T02:00:00+01:00 2026-03-30T01:00:00+01:00");
+	CHECK_STR(nexts("0 2 * * *", "Europe/London", "2026-03-28T12:00:00Z", 2),
+		  "2026-03-29T02:00:00+01:00 2026-03-30T02:00:00+01:00");
+	CHECK_STR(nexts("*/15 * * * *", "Europe/London", "2026-03-29T00:40:00Z", 3),
+		  "2026-03-29T00:45:00+00:00 2026-03-29T02:00:00+01:00 2026-03-29T02:15:00+01:00");
+	/* Autumn 2026-10-25 02:00 BST -> 01:00 GMT: 01:00-01:59 happens twice. */
+	CHECK_STR(nexts("30 1 * * *", "Europe/London", "2026-10-24T12:00:00+01:00", 2),
+		  "2026-10-25T01:30:00+01:00 2026-10-26T01:30:00+00:00");
+	CHECK_STR(nexts("30 1 * * *", "Europe/London", "2026-10-25T01:10:00+00:00", 1),
+		  "2026-10-26T01:30:00+00:00");
+	CHECK_STR(nexts("0 2 * * *", "Europe/London", "2026-10-24T12:00:00+01:00", 2),
+		  "2026-10-25T02:00:00+00:00 2026-10-26T02:00:00+00:00");
+	CHECK_STR(nexts("*/30 * * * *", "Europe/London", "2026-10-25T00:45:00+01:00", 5),
+		  "2026-10-25T01:00:00+01:00 2026-10-25T01:30:00+01:00 2026-10-25T01:00:00+00:00 "
+		  "2026-10-25T01:30:00+00:00 2026-10-25T02:00:00+00:00");
+}
+
+/* ---- the croner reference fixture (fixtures/cron/) ---- */
+
+#define TSV_LINE 4096
+#define TSV_FIELDS 64
+#define MAX_DIFFS 64
+
+struct diff_case {
+	char rule[32], expr[64], zone[64], from[40];
+	int n, seen;
+	char want[1024];
+};
+
+static struct diff_case diffs[MAX_DIFFS];
+static int ndiffs;
+
+static FILE *open_fixture(const char *rel)
+{
+	const char *top = getenv("TRUEUP_TOP");
+	char path[1024];
+	FILE *f;
+
+	if (top && *top)
+		snprintf(path, sizeof path, "%s/%s", top, rel);
+	else
+		snprintf(path, sizeof path, "%s", rel);
+	f = fopen(path, "r");
+	if (!f) {
+		printf("  cannot open %s (run from the top of the tree or set TRUEUP_TOP)\n", path);
+		harness_cur_failed = 1;
+	}
+	return f;
+}
+
+/*
+ * Read the next data line of f (skipping blank and '#' lines) into line
+ * and split it at tabs into fld.  Returns the number of fields, 0 at the
+ * end of the file, -1 for a line that is too long or has too many fields.
+ */
+static int read_tsv(FILE *f, char *line, size_t size, char **fld, int max, int *lineno)
+{
+	char *p;
+	size_t len;
+	int n;
+
+	while (fgets(line, (int)size, f)) {
+		(*lineno)++;
+		len = strlen(line);
+		if (len == 0 || line[len - 1] != '\n')
+			return -1;
+		line[--len] = '\0';
+		if (len == 0 || line[0] == '#')
+			continue;
+		for (n = 0, p = line; n < max; n++) {
+			fld[n] = p;
+			p = strchr(p, '\t');
+			if (!p)
+				return n + 1;
+			*p++ = '\0';
+		}
+		return -1;
+	}
+	return 0;
+}
+
+/* Join fld[0..n) with single spaces into buf; 0, or -1 if it does not fit. */
+static int join_spaces(char **fld, int n, char *buf, size_t size)
+{
+	size_t used = 0;
+	int i, w;
+
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		w = snprintf(buf + used, size - used, "%s%s", i ? " " : "", fld[i]);
+		if (w < 0 || (size_t)w >= size - used)
+			return -1;
+		used += (size_t)w;
+	}
+	return 0;
+}
+
+static int copy_field(char *dst, size_t size, const char *src)
+{
+	return snprintf(dst, size, "%s", src) >= (int)size ? -1 : 0;
+}
+
+static void load_differences(void)
+{
+	char line[TSV_LINE], *fld[TSV_FIELDS];
+	int n, lineno = 0;
+	FILE *f = open_fixture("fixtures/cron/differences.tsv");
+
+	ndiffs = 0;
+	if (!f)
+		return;
+	while ((n = read_tsv(f, line, sizeof line, fld, TSV_FIELDS, &lineno)) != 0) {
+		struct diff_case *d = &diffs[ndiffs];
+
+		if (n < 6 || ndiffs >= MAX_DIFFS || copy_field(d->rule, sizeof d->rule, fld[0]) ||
+		    copy_field(d->expr, sizeof d->expr, fld[1]) ||
+		    copy_field(d->zone, sizeof d->zone, fld[2]) ||
+		    copy_field(d->from, sizeof d->from, fld[3]) ||
+		    join_spaces(fld + 5, n - 5, d->want, sizeof d->want)) {
+			printf("  FAIL differences.tsv:%d: malformed line\n", lineno);
+			harness_cur_failed = 1;
+			continue;
+		}
+		d->n = atoi(fld[4]);
+		d->seen = 0;
+		ndiffs++;
+	}
+	fclose(f);
+}
+
+static struct diff_case *find_difference(const char *expr, const char *zone, const char *from)
+{
+	int i;
+
+	for (i = 0; i < ndiffs; i++)
+		if (strcmp(diffs[i].expr, expr) == 0 && strcmp(diffs[i].zone, zone) == 0 &&
+		    strcmp(diffs[i].from, from) == 0)
+			return &diffs[i];
+	return NULL;
+}
+
+/*
+ * Every case of fixtures/cron/reference.tsv (croner's fire times) must give
+ * the same times from trueup, except the deliberate differences listed in
+ * fixtures/cron/differences.tsv: those must give the times listed there,
+ * and croner's times for them must really differ.
+ */
+static void test_reference_fixture(void)
+{
+	char line[TSV_LINE], want[TSV_LINE], *fld[TSV_FIELDS];
+	int n, lineno = 0, cases = 0, compared = 0, differing = 0, nt, i;
+	const char *got;
+	struct diff_case *d;
+	FILE *f;
+
+	load_differences();
+	f = open_fixture("fixtures/cron/reference.tsv");
+	if (!f)
+		return;
+	while ((n = read_tsv(f, line, sizeof line, fld, TSV_FIELDS, &lineno)) != 0) {
+		if (n < 5) {
+			printf("  FAIL reference.tsv:%d: malformed line\n", lineno);
+			harness_cur_failed = 1;
+			continue;
+		}
+		cases++;
+		nt = atoi(fld[3]);
+		/* n times, or fewer ending in "none", or croner's "error". */
+		if (!(n - 4 == nt || (n - 4 <= nt && strcmp(fld[n - 1], "none") == 0) ||
+		      (n == 5 && strcmp(fld[4], "error") == 0)) || nt < 1) {
+			printf("  FAIL reference.tsv:%d: %d times for n=%d\n", lineno, n - 4, nt);
+			harness_cur_failed = 1;
+			continue;
+		}
+		if (join_spaces(fld + 4, n - 4, want, sizeof want)) {
+			printf("  FAIL reference.tsv:%d: line too long\n", lineno);
+			harness_cur_failed = 1;
+			continue;
+		}
+		d = find_difference(fld[0], fld[1], fld[2]);
+		if (d) {
+			differing++;
+			d->seen = 1;
+			if (d->n != nt || strcmp(d->want, want) == 0) {
+				printf("  FAIL reference.tsv:%d: \"%s\" %s is listed as a difference but "
+				       "croner agrees (or n differs)\n", lineno, fld[0], fld[1]);
+				harness_cur_failed = 1;
+			}
+			got = nexts(d->expr, d->zone, d->from, d->n);
+			if (strcmp(got, d->want) != 0) {
+				printf("  FAIL differences.tsv [%s] \"%s\" %s from %s\n    got:      %s\n"
+				       "    expected: %s\n", d->rule, d->expr, d->zone, d->from, got, d->want);
+				harness_cur_failed = 1;
+			}
+			continue;
+		}
+		compared++;
+		got = nexts(fld[0], fld[1], fld[2], nt);
+		if (strcmp(want, "error") == 0 ? strncmp(got, "error: ", 7) != 0 : strcmp(got, want) != 0) {
+			printf("  FAIL reference.tsv:%d: \"%s\" %s from %s\n    trueup: %s\n    croner: %s\n",
+			       lineno, fld[0], fld[1], fld[2], got, want);
+			harness_cur_failed = 1;
+		}
+	}
+	fclose(f);
+	for (i = 0; i < ndiffs; i++)
+		if (!diffs[i].seen) {
+			printf("  FAIL differences.tsv: \"%s\" %s from %s is not in reference.tsv\n",
+			       diffs[i].expr, diffs[i].zone, diffs[i].from);
+			harness_cur_failed = 1;
+		}
+	CHECK(cases >= 150);
+	CHECK_INT(differing, ndiffs);
+	CHECK_INT(compared + differing, cases);
+	CHECK(ndiffs >= 10);
+}
+
 int main(void)
 {
 	RUN(test_range_errors);
@@ -573,6 +893,10 @@ int main(void)
 	RUN(test_dst_berlin_wildcard);
 	RUN(test_dst_new_york);
 	RUN(test_dst_other_zones);
+	RUN(test_dst_lord_howe);
+	RUN(test_dst_apia);
+	RUN(test_dst_london);
+	RUN(test_reference_fixture);
 	RUN(test_tz_names);
 	RUN(test_tz_spans);
 	RUN(test_iso);
