@@ -532,39 +532,45 @@ static int w_stmt(struct writer *w, int t, int which, sqlite3_stmt **out)
 	struct sqlbuf b;
 	int rc;
 
+	switch (which) {
+	case ST_EXISTS: slot = &w->exists[t]; break;
+	case ST_UPSERT: slot = &w->upsert[t]; break;
+	case ST_PRUNE: slot = &w->prune[t]; break;
+	case ST_TOMB_SET: slot = &w->tomb_set[t]; break;
+	default: slot = &w->tomb_new[t]; break;
+	}
+	if (*slot) {                    /* prepared earlier in this commit */
+		sqlite3_reset(*slot);
+		sqlite3_clear_bindings(*slot);
+		*out = *slot;
+		return 0;
+	}
 	b.len = 0;
 	b.overflow = 0;
 	b.s[0] = '\0';
 	switch (which) {
 	case ST_EXISTS:
-		slot = &w->exists[t];
 		sb_add(&b, "SELECT 1 FROM %s WHERE ", tb->name);
 		sb_keys(&b, tb);
 		break;
 	case ST_UPSERT:
-		slot = &w->upsert[t];
 		sb_upsert(&b, tb);
 		break;
 	case ST_PRUNE:
-		slot = &w->prune[t];
 		sb_add(&b, "DELETE FROM %s WHERE \"%s\" = ?1 AND id NOT IN "
 			   "(SELECT value FROM json_each(?2))", tb->name, tb->parent);
 		break;
 	case ST_TOMB_SET:
-		slot = &w->tomb_set[t];
 		sb_add(&b, "UPDATE %s SET deleted_at = ?2, pulled_at = ?3 "
 			   "WHERE id = ?1 AND deleted_at IS NULL", tb->name);
 		break;
 	default:
-		slot = &w->tomb_new[t];
 		sb_add(&b, "INSERT INTO %s (id, raw_json, stripe_version, pulled_at, deleted_at) "
 			   "VALUES (?1, ?2, ?3, ?4, ?5)", tb->name);
 		break;
 	}
-	if (!*slot && (rc = sb_prepare(w->db, &b, slot, w->e)) != 0)
+	if ((rc = sb_prepare(w->db, &b, slot, w->e)) != 0)
 		return rc;
-	sqlite3_reset(*slot);
-	sqlite3_clear_bindings(*slot);
 	*out = *slot;
 	return 0;
 }
@@ -600,28 +606,36 @@ static int w_exists(struct writer *w, int t, const struct sval *keys, int *found
 	return 0;
 }
 
-/* Upsert one row of table t from v (ncols values) and its raw JSON. */
+/*
+ * Upsert one row of table t from v (ncols values) and its raw JSON.
+ * Inserted or not is told by the rowid: the last insert rowid is set to 0
+ * before the step and only an actual INSERT sets it (rowids of these
+ * tables are >= 1; the DO UPDATE branch leaves it), which saves a lookup
+ * of the keys per row.
+ */
 static int w_upsert(struct writer *w, int t, const struct sval *v, size_t nv, const char *raw,
 		    enum outcome *out)
 {
 	const struct snap_table *tb = &tables[t];
 	sqlite3_stmt *st;
 	size_t i;
-	int rc, found;
+	int rc;
 
 	if (nv != tb->ncols)
 		return err_set(w->e, EXIT_SOFTWARE, "snapshot: %s: %zu values for %zu columns",
 			       tb->name, nv, tb->ncols);
-	if ((rc = w_exists(w, t, v, &found)) != 0 || (rc = w_stmt(w, t, ST_UPSERT, &st)) != 0)
+	if ((rc = w_stmt(w, t, ST_UPSERT, &st)) != 0)
 		return rc;
 	for (i = 0; i < nv; i++)
 		bind_val(st, (int)i + 1, v[i]);
 	sqlite3_bind_text(st, (int)nv + 1, raw ? raw : "{}", -1, SQLITE_STATIC);
 	bind_val(st, (int)nv + 2, sv_text(w->version));
 	sqlite3_bind_text(st, (int)nv + 3, w->pulled_at, -1, SQLITE_STATIC);
+	sqlite3_set_last_insert_rowid(w->db->h, 0);
 	if ((rc = w_step_done(w, st, tb->name)) != 0)
 		return rc;
-	*out = !found ? OUT_INSERTED : sqlite3_changes(w->db->h) ? OUT_UPDATED : OUT_UNCHANGED;
+	*out = sqlite3_last_insert_rowid(w->db->h) != 0 ? OUT_INSERTED :
+	       sqlite3_changes(w->db->h) ? OUT_UPDATED : OUT_UNCHANGED;
 	return 0;
 }
 
@@ -671,8 +685,12 @@ static int w_prune(struct writer *w, int t, const char *parent_id, const char *c
 	return rc;
 }
 
-/* The children of a parent row that was inserted or changed. */
-static int w_children(struct writer *w, const struct stripe_row *r)
+/*
+ * The children of a parent row that was inserted or changed.  A parent
+ * just inserted has no children yet (they reference it), so there is
+ * nothing to prune: fresh is 1 then.
+ */
+static int w_children(struct writer *w, const struct stripe_row *r, int fresh)
 {
 	struct sval v[SNAP_COLS_MAX];
 	enum outcome o;
@@ -688,7 +706,7 @@ static int w_children(struct writer *w, const struct stripe_row *r)
 				return rc;
 			w->n->children_written += o != OUT_UNCHANGED;
 		}
-		if (!s->items_has_more)
+		if (!s->items_has_more && !fresh)
 			return w_prune(w, t, r->id, s->nitems ? &s->items[0].id : NULL, s->nitems,
 				       sizeof s->items[0]);
 	} else if (r->kind == STRIPE_CHECKOUT_SESSION && r->u.session.line_items_present) {
@@ -700,7 +718,7 @@ static int w_children(struct writer *w, const struct stripe_row *r)
 				return rc;
 			w->n->children_written += o != OUT_UNCHANGED;
 		}
-		if (!s->line_items_has_more)
+		if (!s->line_items_has_more && !fresh)
 			return w_prune(w, t, r->id, s->nline_items ? &s->line_items[0].id : NULL,
 				       s->nline_items, sizeof s->line_items[0]);
 	} else if (r->kind == STRIPE_INVOICE && r->u.invoice.lines_present) {
@@ -712,7 +730,7 @@ static int w_children(struct writer *w, const struct stripe_row *r)
 				return rc;
 			w->n->children_written += o != OUT_UNCHANGED;
 		}
-		if (!inv->lines_has_more)
+		if (!inv->lines_has_more && !fresh)
 			return w_prune(w, t, r->id, inv->nlines ? &inv->lines[0].id : NULL,
 				       inv->nlines, sizeof inv->lines[0]);
 	}
@@ -744,7 +762,7 @@ static int w_object(struct writer *w, const struct stripe_row *r, enum outcome *
 	if ((rc = w_upsert(w, kind_table(r->kind), v, nv, r->raw_json, out)) != 0)
 		return rc;
 	if (*out != OUT_UNCHANGED)
-		rc = w_children(w, r);
+		rc = w_children(w, r, *out == OUT_INSERTED);
 	return rc;
 }
 
@@ -1344,6 +1362,24 @@ int db_snapshot_full_relist_finish(struct db *db, long long pull_run_id, enum st
 			       pull_run_id);
 	if ((rc = db_tx_begin(db, e)) != 0)
 		return rc;
+	/* Already finished by this run (a resumed pull calls it again): its
+	 * "seen" rows are gone, so running it twice would tombstone every row. */
+	if ((rc = db_prepare(db, "SELECT 1 FROM stripe_sync_state WHERE resource = ?1 AND "
+			     "last_full_run_id = ?2", &st, e)) != 0)
+		goto fail;
+	sqlite3_bind_text(st, 1, resource, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, pull_run_id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc == SQLITE_ROW) {
+		db_tx_rollback(db);
+		return 0;
+	}
+	if (rc != SQLITE_DONE) {
+		rc = db_fail(db, e, "stripe_sync_state");
+		goto fail;
+	}
 	if ((rc = first_open_cursor(db, pull_run_id, resource, res, sizeof res, scope,
 				    sizeof scope, &open, e)) != 0)
 		goto fail;

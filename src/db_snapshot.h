@@ -164,6 +164,8 @@ int db_snapshot_commit(struct db *db, struct db_snapshot_commit *c,
  * rows of kind that are live, fall inside the run's windows and were not
  * met by the relist get deleted_at; stripe_sync_state.last_full_at of the
  * resource becomes relist_epoch.  *tombstoned (may be NULL) = rows marked.
+ * Calling it again for a kind this run has finished does nothing (0, and
+ * *tombstoned 0), so a resumed pull may repeat it safely.
  */
 int db_snapshot_full_relist_finish(struct db *db, long long pull_run_id, enum stripe_kind kind,
 				   long long relist_epoch, long long *tombstoned, struct err *e);

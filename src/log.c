@@ -183,3 +183,15 @@ void out_printf(const char *fmt, ...)
 	log_redact(raw, clean, sizeof clean);
 	fputs(clean, f);
 }
+
+void log_status(const char *text)
+{
+	char clean[LOG_LINE_MAX];
+	FILE *f = diag_stream ? diag_stream : stderr;
+
+	if (cur_level < LOG_INFO)
+		return;
+	log_redact(text, clean, sizeof clean);
+	fputs(clean, f);
+	fflush(f);
+}

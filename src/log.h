@@ -44,6 +44,13 @@ const char *log_last_error(void);
 void out_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
+ * Write text to the diagnostics stream exactly as given (redacted, no
+ * timestamp, no newline added): a live status line on a terminal, redrawn
+ * with "\r" and ANSI cursor moves by its caller.  Nothing with -q.
+ */
+void log_status(const char *text);
+
+/*
  * Copy src into dst (size dstsz, always NUL-terminated, truncated if need
  * be) with every secret-looking token replaced: "sk_live_abc123" becomes
  * "sk_live_[REDACTED]", "Bearer xyz" becomes "Bearer [REDACTED]".

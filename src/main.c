@@ -30,6 +30,8 @@ static const struct command commands[] = {
 	  "create or migrate the database (safe to repeat)" },
 	{ "import", cmd_import, NEED_CONFIG | NEED_DB | RECORD_RUN,
 	  "load platform state from CSV files in DIR (one transaction)" },
+	{ "pull", cmd_pull, NEED_CONFIG | NEED_DB | RECORD_RUN,
+	  "snapshot Stripe (incremental unless --full)" },
 	{ "status", cmd_status, NEED_CONFIG | NEED_DB,
 	  "last runs and what the database holds" },
 	{ "run", cmd_run, NEED_CONFIG | NEED_DB,

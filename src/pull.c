@@ -1,0 +1,1338 @@
+/*
+ * pull.c - the pull orchestrator; see pull.h for what a pull does.
+ *
+ * Everything is asynchronous on one stripe_client: a "job" is one stream
+ * of requests -- a pager (a cursor of the run: a created-time window of a
+ * resource, the line items of one checkout session, one stream of
+ * events), a probe of a resource being planned, or the retrieve of one
+ * object.  A job's completion callback parses the body, commits the rows
+ * with the cursor (db_snapshot_commit: one transaction) and queues its
+ * next request; the client runs as many as its concurrency limit and the
+ * shared token buckets allow.  The first final error cancels everything
+ * that is still pending; the pull run is then marked failed.
+ *
+ * Resume: a pull run's plan is its cursors.  Windows of a resource are
+ * created in one transaction, so a run either has all of a resource's
+ * windows or none (then the resource is planned again); a session's
+ * line-item cursor is created before the page that names the session is
+ * committed.  Continuing a run pages every cursor that is not done from
+ * its committed starting_after.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "db_pull.h"
+#include "db_snapshot.h"
+#include "pull.h"
+
+const enum stripe_kind pull_kinds[PULL_NKINDS] = {
+	STRIPE_CUSTOMER, STRIPE_PRODUCT, STRIPE_PRICE, STRIPE_SUBSCRIPTION,
+	STRIPE_CHECKOUT_SESSION, STRIPE_REFUND, STRIPE_INVOICE
+};
+
+#define ALL_MASK (PULL_KIND_BIT(STRIPE_CUSTOMER) | PULL_KIND_BIT(STRIPE_PRODUCT) | \
+		  PULL_KIND_BIT(STRIPE_PRICE) | PULL_KIND_BIT(STRIPE_SUBSCRIPTION) | \
+		  PULL_KIND_BIT(STRIPE_CHECKOUT_SESSION) | PULL_KIND_BIT(STRIPE_REFUND) | \
+		  PULL_KIND_BIT(STRIPE_INVOICE))
+
+#define DAY 86400LL
+#define MAX_PROBES 40           /* per resource, while planning windows */
+#define MAX_WINDOWS 16          /* automatic windows per resource */
+#define MAX_FIXED_WINDOWS 1000  /* --window-days windows per resource */
+#define PENDING_BATCH 2000      /* objects retrieved per round of pending events */
+#define MARK_BATCH 1000         /* events of kinds we keep no rows of, per commit */
+
+/* --- the API of each resource ----------------------------------------------- */
+
+struct kind_api {
+	enum stripe_kind kind;
+	const char *path;
+	const char *list_name, *list_value;   /* an extra list parameter */
+	const char *get_name, *get_value;     /* an extra retrieve parameter */
+};
+
+static const struct kind_api apis[] = {
+	{ STRIPE_CUSTOMER, "/v1/customers", NULL, NULL, NULL, NULL },
+	{ STRIPE_PRODUCT, "/v1/products", NULL, NULL, NULL, NULL },
+	{ STRIPE_PRICE, "/v1/prices", NULL, NULL, NULL, NULL },
+	{ STRIPE_SUBSCRIPTION, "/v1/subscriptions", "status", "all", NULL, NULL },
+	{ STRIPE_CHECKOUT_SESSION, "/v1/checkout/sessions", "expand[]", "data.line_items",
+	  "expand[]", "line_items" },
+	{ STRIPE_REFUND, "/v1/refunds", NULL, NULL, NULL, NULL },
+	{ STRIPE_INVOICE, "/v1/invoices", NULL, NULL, NULL, NULL },
+	{ STRIPE_EVENT, "/v1/events", NULL, NULL, NULL, NULL },
+};
+
+static const struct kind_api *api_of(enum stripe_kind k)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof apis / sizeof apis[0]; i++)
+		if (apis[i].kind == k)
+			return &apis[i];
+	return NULL;
+}
+
+/*
+ * Event types read by incremental pulls, in two streams (types[] takes at
+ * most 20).  charge.refunded is left out: its object is a charge, and the
+ * refund it made has refund.created.
+ */
+#define NSTREAMS 2
+static const char *const event_types[NSTREAMS][20] = {
+	{ "customer.created", "customer.updated", "customer.deleted",
+	  "product.created", "product.updated", "product.deleted",
+	  "price.created", "price.updated", "price.deleted",
+	  "customer.subscription.created", "customer.subscription.updated",
+	  "customer.subscription.deleted", "customer.subscription.paused",
+	  "customer.subscription.resumed", "customer.subscription.trial_will_end",
+	  "customer.subscription.pending_update_applied",
+	  "customer.subscription.pending_update_expired",
+	  "refund.created", "refund.updated", "refund.failed" },
+	{ "checkout.session.completed", "checkout.session.expired",
+	  "checkout.session.async_payment_succeeded", "checkout.session.async_payment_failed",
+	  "invoice.created", "invoice.deleted", "invoice.finalized",
+	  "invoice.finalization_failed", "invoice.marked_uncollectible", "invoice.paid",
+	  "invoice.payment_action_required", "invoice.payment_failed",
+	  "invoice.payment_succeeded", "invoice.sent", "invoice.updated", "invoice.voided",
+	  "invoice.overdue", "invoice.will_be_due", "charge.refund.updated", NULL },
+};
+static const char *const stream_scope[NSTREAMS] = { "a", "b" };
+
+/* The kind of the object an event type is about. */
+static enum stripe_kind event_type_kind(const char *t)
+{
+	static const struct { const char *prefix; enum stripe_kind k; } map[] = {
+		{ "customer.subscription.", STRIPE_SUBSCRIPTION },
+		{ "customer.", STRIPE_CUSTOMER },
+		{ "product.", STRIPE_PRODUCT },
+		{ "price.", STRIPE_PRICE },
+		{ "checkout.session.", STRIPE_CHECKOUT_SESSION },
+		{ "invoice.", STRIPE_INVOICE },
+		{ "refund.", STRIPE_REFUND },
+		{ "charge.refund.", STRIPE_REFUND },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (strncmp(t, map[i].prefix, strlen(map[i].prefix)) == 0)
+			return map[i].k;
+	return STRIPE_NONE;
+}
+
+static int in_mask(unsigned mask, enum stripe_kind k)
+{
+	return k > STRIPE_NONE && k < STRIPE_KIND_COUNT && (mask & PULL_KIND_BIT(k)) != 0;
+}
+
+int pull_parse_resources(const char *list, unsigned *mask, struct err *e)
+{
+	const char *s = list, *end;
+	char name[64];
+	size_t n;
+	int i, found;
+
+	*mask = 0;
+	if (!list)
+		return err_set(e, EXIT_USAGE, "no resource given");
+	for (;;) {
+		end = strchr(s, ',');
+		n = end ? (size_t)(end - s) : strlen(s);
+		if (n == 0)
+			return err_set(e, EXIT_USAGE, "empty resource name in \"%s\"", list);
+		if (n >= sizeof name)
+			return err_set(e, EXIT_USAGE, "unknown resource \"%.40s...\"", s);
+		memcpy(name, s, n);
+		name[n] = '\0';
+		for (found = 0, i = 0; i < PULL_NKINDS; i++)
+			if (strcmp(name, stripe_kind_resource(pull_kinds[i])) == 0) {
+				*mask |= PULL_KIND_BIT(pull_kinds[i]);
+				found = 1;
+			}
+		if (!found)
+			return err_set(e, EXIT_USAGE, "unknown resource \"%s\" (known: customers, "
+				       "products, prices, subscriptions, checkout_sessions, refunds, "
+				       "invoices)", name);
+		if (!end)
+			return 0;
+		s = end + 1;
+	}
+}
+
+/* "customers,prices" of a mask, into buf. */
+static void mask_list(unsigned mask, char *buf, size_t sz)
+{
+	size_t len = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < PULL_NKINDS; i++) {
+		int n;
+
+		if (!in_mask(mask, pull_kinds[i]))
+			continue;
+		n = snprintf(buf + len, sz - len, "%s%s", len ? "," : "",
+			     stripe_kind_resource(pull_kinds[i]));
+		if (n < 0 || (size_t)n >= sz - len)
+			return;
+		len += (size_t)n;
+	}
+}
+
+/* --- a set of ids (objects retrieved in this pull) ------------------------------ */
+
+struct idset {
+	char **slot;
+	size_t cap, n;
+};
+
+static uint64_t id_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+/* Add id: 1 if added, 0 if present, -1 when out of memory. */
+static int idset_add(struct idset *s, const char *id)
+{
+	size_t i;
+
+	if ((s->n + 1) * 2 > s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 1024, j;
+		char **ns = calloc(cap, sizeof *ns);
+
+		if (!ns)
+			return -1;
+		for (j = 0; j < s->cap; j++)
+			if (s->slot[j]) {
+				for (i = id_hash(s->slot[j]) & (cap - 1); ns[i]; i = (i + 1) & (cap - 1))
+					;
+				ns[i] = s->slot[j];
+			}
+		free(s->slot);
+		s->slot = ns;
+		s->cap = cap;
+	}
+	for (i = id_hash(id) & (s->cap - 1); s->slot[i]; i = (i + 1) & (s->cap - 1))
+		if (strcmp(s->slot[i], id) == 0)
+			return 0;
+	if (!(s->slot[i] = strdup(id)))
+		return -1;
+	s->n++;
+	return 1;
+}
+
+static int idset_has(const struct idset *s, const char *id)
+{
+	size_t i;
+
+	if (!s->cap)
+		return 0;
+	for (i = id_hash(id) & (s->cap - 1); s->slot[i]; i = (i + 1) & (s->cap - 1))
+		if (strcmp(s->slot[i], id) == 0)
+			return 1;
+	return 0;
+}
+
+static void idset_free(struct idset *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->cap; i++)
+		free(s->slot[i]);
+	free(s->slot);
+	memset(s, 0, sizeof *s);
+}
+
+/* --- the puller ------------------------------------------------------------------ */
+
+enum job_type { JOB_PAGER, JOB_PROBE_TOP, JOB_PROBE_LT, JOB_RETRIEVE };
+
+struct job {
+	struct puller *p;
+	enum job_type type;
+	enum stripe_kind kind;        /* the resource the figures go to */
+	enum stripe_kind page_kind;   /* what its pages hold */
+	struct db_snapshot_cursor cur;/* JOB_PAGER */
+	int stream;                   /* events pager: stream index */
+	int recheck;                  /* JOB_RETRIEVE of a non-final object */
+	long long t;                  /* JOB_PROBE_LT: created[lt] */
+	char id[DB_SNAPSHOT_ID_MAX];  /* JOB_RETRIEVE */
+};
+
+/* Planning state of one resource's full relist. */
+struct rstate {
+	int relist;                   /* relisted by the current run */
+	int open;                     /* its list cursors not done */
+	int finished;                 /* relist finished */
+	long long newest, clast, lo, hi, step;
+	long long probe_count;        /* objects in the probe page */
+	int binary, probes;
+};
+
+struct puller {
+	struct db *db;
+	struct stripe_client *c;
+	const struct pull_opts *o;
+	struct pull_result *res;
+	int page_size;
+	char limit[8];
+	long long now;
+	long long run_id, run_start;
+	int failed;
+	struct err err;
+	struct rstate rs[STRIPE_KIND_COUNT];
+	int events_open;              /* events streams not done */
+	int save_events;              /* the run advances the events cursor */
+	struct db_snapshot_events_cursor new_events;
+	struct idset fetched;
+	struct timespec t0;
+};
+
+static double elapsed(const struct puller *p)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - p->t0.tv_sec) + (double)(t.tv_nsec - p->t0.tv_nsec) / 1e9;
+}
+
+static struct pull_figures *fig(struct puller *p, enum stripe_kind k)
+{
+	if (k <= STRIPE_NONE || k >= STRIPE_KIND_COUNT)
+		k = STRIPE_EVENT;
+	return &p->res->res[k];
+}
+
+/* Remember the first failure (prefixed with the resource) and stop everything. */
+static void fail(struct puller *p, enum stripe_kind k, const struct err *e)
+{
+	if (p->failed)
+		return;
+	p->failed = 1;
+	p->err = *e;
+	if (!p->err.code)
+		p->err.code = EXIT_SOFTWARE;
+	if (k > STRIPE_NONE)
+		err_prefix(&p->err, "%s", k == STRIPE_EVENT ? "events" : stripe_kind_resource(k));
+	stripe_cancel(p->c);
+}
+
+static void add_counts(struct pull_figures *f, const struct db_snapshot_counts *n)
+{
+	f->inserted += n->inserted;
+	f->updated += n->updated;
+	f->unchanged += n->unchanged;
+	f->tombstoned += n->tombstoned;
+}
+
+/* Requests, retries and 429s of a response, to its resource. */
+static void account(struct puller *p, enum stripe_kind k, const struct stripe_response *r)
+{
+	struct pull_figures *f = fig(p, k);
+
+	f->requests += r->attempts;
+	f->retries += r->attempts > 1 ? r->attempts - 1 : 0;
+	f->rate_limited += r->rate_limited;
+}
+
+static void tick(void *udata)
+{
+	struct puller *p = udata;
+	int i;
+
+	memset(&p->res->total, 0, sizeof p->res->total);
+	for (i = 0; i < STRIPE_KIND_COUNT; i++) {
+		const struct pull_figures *f = &p->res->res[i];
+
+		p->res->total.objects += f->objects;
+		p->res->total.pages += f->pages;
+		p->res->total.requests += f->requests;
+		p->res->total.retries += f->retries;
+		p->res->total.rate_limited += f->rate_limited;
+	}
+	p->res->elapsed_sec = elapsed(p);
+	if (p->o->progress)
+		p->o->progress(p->o->udata, p->res);
+}
+
+static void warn(struct puller *p, const char *fmt, long long a)
+	__attribute__((format(printf, 2, 0)));
+
+static void warn(struct puller *p, const char *fmt, long long a)
+{
+	char line[256];
+
+	if (!p->o->warn)
+		return;
+	snprintf(line, sizeof line, fmt, a);
+	p->o->warn(p->o->udata, line);
+}
+
+static void on_response(void *udata, const struct stripe_response *r, const struct err *e);
+
+/* Queue j's next request; on failure j is freed and the pull fails. */
+static void job_send(struct job *j)
+{
+	struct puller *p = j->p;
+	const struct kind_api *api = api_of(j->kind);
+	struct stripe_param prm[32];
+	char path[512], gte[24], lt[24], tbuf[24];
+	size_t n = 0;
+	struct err e = { 0 };
+	int i;
+
+	if (p->failed) {
+		free(j);
+		return;
+	}
+	switch (j->type) {
+	case JOB_PAGER:
+		if (j->page_kind == STRIPE_CHECKOUT_LINE_ITEM)
+			snprintf(path, sizeof path, "/v1/checkout/sessions/%s/line_items", j->cur.scope);
+		else
+			snprintf(path, sizeof path, "%s", api_of(j->page_kind)->path);
+		prm[n++] = (struct stripe_param){ "limit", p->limit };
+		if (j->cur.starting_after[0])
+			prm[n++] = (struct stripe_param){ "starting_after", j->cur.starting_after };
+		if (j->cur.has_gte) {
+			snprintf(gte, sizeof gte, "%lld", j->cur.created_gte);
+			prm[n++] = (struct stripe_param){ "created[gte]", gte };
+		}
+		if (j->cur.has_lt) {
+			snprintf(lt, sizeof lt, "%lld", j->cur.created_lt);
+			prm[n++] = (struct stripe_param){ "created[lt]", lt };
+		}
+		if (j->page_kind == STRIPE_EVENT) {
+			for (i = 0; i < 20 && event_types[j->stream][i]; i++)
+				if (in_mask(p->o->only ? p->o->only : ALL_MASK,
+					    event_type_kind(event_types[j->stream][i])))
+					prm[n++] = (struct stripe_param){ "types[]",
+									  event_types[j->stream][i] };
+		} else if (j->page_kind != STRIPE_CHECKOUT_LINE_ITEM && api->list_name) {
+			prm[n++] = (struct stripe_param){ api->list_name, api->list_value };
+		}
+		break;
+	case JOB_PROBE_TOP:
+	case JOB_PROBE_LT:
+		snprintf(path, sizeof path, "%s", api->path);
+		prm[n++] = (struct stripe_param){ "limit", j->type == JOB_PROBE_TOP ? p->limit : "1" };
+		if (j->type == JOB_PROBE_LT) {
+			snprintf(tbuf, sizeof tbuf, "%lld", j->t);
+			prm[n++] = (struct stripe_param){ "created[lt]", tbuf };
+		}
+		if (api->list_name && (j->type == JOB_PROBE_TOP || j->kind == STRIPE_SUBSCRIPTION))
+			prm[n++] = (struct stripe_param){ api->list_name, api->list_value };
+		break;
+	default:
+		snprintf(path, sizeof path, "%s/%s", api->path, j->id);
+		if (api->get_name)
+			prm[n++] = (struct stripe_param){ api->get_name, api->get_value };
+		break;
+	}
+	if (stripe_get(p->c, path, prm, n, on_response, j, &e) != 0) {
+		fail(p, j->kind, &e);
+		free(j);
+	}
+}
+
+static struct job *job_new(struct puller *p, enum job_type type, enum stripe_kind kind,
+			   enum stripe_kind page_kind)
+{
+	struct job *j = calloc(1, sizeof *j);
+
+	if (!j) {
+		struct err e;
+
+		err_set(&e, EXIT_SOFTWARE, "out of memory");
+		fail(p, kind, &e);
+		return NULL;
+	}
+	j->p = p;
+	j->type = type;
+	j->kind = kind;
+	j->page_kind = page_kind;
+	return j;
+}
+
+/* Start paging cursor c (already open) of resource kind. */
+static void start_pager(struct puller *p, enum stripe_kind kind, enum stripe_kind page_kind,
+			const struct db_snapshot_cursor *c)
+{
+	struct job *j = job_new(p, JOB_PAGER, kind, page_kind);
+	int s;
+
+	if (!j)
+		return;
+	j->cur = *c;
+	for (s = 0; s < NSTREAMS; s++)
+		if (page_kind == STRIPE_EVENT && strcmp(c->scope, stream_scope[s]) == 0)
+			j->stream = s;
+	job_send(j);
+}
+
+/*
+ * Before a page naming session id is committed: open the session's
+ * line-items cursor and page it, unless it is done already in this run.
+ */
+static int start_line_items(struct puller *p, const char *session_id)
+{
+	struct db_snapshot_cursor c;
+	struct err e = { 0 };
+
+	memset(&c, 0, sizeof c);
+	c.pull_run_id = p->run_id;
+	snprintf(c.resource, sizeof c.resource, "%s",
+		 stripe_kind_resource(STRIPE_CHECKOUT_LINE_ITEM));
+	snprintf(c.scope, sizeof c.scope, "%s", session_id);
+	if (db_snapshot_cursor_open(p->db, &c, &e) != 0) {
+		fail(p, STRIPE_CHECKOUT_SESSION, &e);
+		return -1;
+	}
+	if (!c.done)
+		start_pager(p, STRIPE_CHECKOUT_SESSION, STRIPE_CHECKOUT_LINE_ITEM, &c);
+	return 0;
+}
+
+static int page_line_items(struct puller *p, const struct stripe_page *pg)
+{
+	size_t i;
+
+	if (pg->kind != STRIPE_CHECKOUT_SESSION)
+		return 0;
+	for (i = 0; i < pg->count; i++) {
+		const struct stripe_row *r = &pg->rows[i];
+
+		if (!r->deleted && r->u.session.line_items_present &&
+		    r->u.session.line_items_has_more && start_line_items(p, r->id) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Every window of kind is done: finish its relist (tombstones). */
+static void finish_relist(struct puller *p, enum stripe_kind kind)
+{
+	struct err e = { 0 };
+	long long tomb = 0;
+
+	if (db_snapshot_full_relist_finish(p->db, p->run_id, kind, p->run_start, &tomb, &e) != 0) {
+		fail(p, kind, &e);
+		return;
+	}
+	p->rs[kind].finished = 1;
+	fig(p, kind)->tombstoned += tomb;
+	fig(p, kind)->done = 1;
+}
+
+/* Cut [lo, newest] of kind into windows, open their cursors in one transaction, page them. */
+static void plan_windows(struct puller *p, enum stripe_kind kind)
+{
+	struct rstate *rs = &p->rs[kind];
+	struct db_snapshot_cursor *cs;
+	struct err e = { 0 };
+	long long span = rs->newest + 1 - rs->lo, k, i, n;
+	double est;
+
+	if (span < 1)
+		span = 1;
+	if (p->o->window_days > 0) {
+		k = (span + p->o->window_days * DAY - 1) / (p->o->window_days * DAY);
+		if (k > MAX_FIXED_WINDOWS)
+			k = MAX_FIXED_WINDOWS;
+	} else {
+		/* objects per second near the top, times the span, in pages */
+		est = (double)rs->probe_count * (double)span /
+		      (double)(rs->newest - rs->clast > 0 ? rs->newest - rs->clast : 1);
+		k = (long long)(est / p->page_size / 4.0);
+		if (k > MAX_WINDOWS)
+			k = MAX_WINDOWS;
+	}
+	if (k < 2)
+		k = 2;
+	if (k > span)
+		k = span > 1 ? span : 1;
+	if (!(cs = calloc((size_t)k, sizeof *cs))) {
+		err_set(&e, EXIT_SOFTWARE, "out of memory");
+		fail(p, kind, &e);
+		return;
+	}
+	if (db_tx_begin(p->db, &e) != 0)
+		goto fail;
+	for (i = 0, n = 0; i < k; i++) {
+		struct db_snapshot_cursor *c = &cs[i];
+
+		c->pull_run_id = p->run_id;
+		snprintf(c->resource, sizeof c->resource, "%s", stripe_kind_resource(kind));
+		snprintf(c->scope, sizeof c->scope, "w%03lld", i);
+		c->has_gte = i > 0;
+		c->created_gte = rs->lo + span * i / k;
+		c->has_lt = i < k - 1;
+		c->created_lt = rs->lo + span * (i + 1) / k;
+		if (db_snapshot_cursor_open(p->db, c, &e) != 0) {
+			db_tx_rollback(p->db);
+			goto fail;
+		}
+		n++;
+	}
+	if (db_tx_commit(p->db, &e) != 0)
+		goto fail;
+	rs->open = (int)n;
+	for (i = 0; i < n; i++)
+		start_pager(p, kind, kind, &cs[i]);
+	free(cs);
+	return;
+fail:
+	free(cs);
+	fail(p, kind, &e);
+}
+
+static void probe_lt(struct puller *p, enum stripe_kind kind, long long t)
+{
+	struct job *j = job_new(p, JOB_PROBE_LT, kind, kind);
+
+	if (!j)
+		return;
+	j->t = t;
+	p->rs[kind].probes++;
+	job_send(j);
+}
+
+/* Next step of the search for the oldest object (lo: none older; hi: one exists). */
+static void probe_next(struct puller *p, enum stripe_kind kind)
+{
+	struct rstate *rs = &p->rs[kind];
+	long long tol = (rs->newest - rs->lo) / 64;
+
+	if (tol < 60)
+		tol = 60;
+	if (rs->probes >= MAX_PROBES || (rs->binary && rs->hi - rs->lo <= tol)) {
+		plan_windows(p, kind);
+		return;
+	}
+	if (!rs->binary) {
+		long long t = rs->hi - rs->step;
+
+		rs->step *= 4;
+		if (t <= 0) {
+			rs->binary = 1;
+			rs->lo = 0;
+			probe_next(p, kind);
+			return;
+		}
+		probe_lt(p, kind, t);
+		return;
+	}
+	probe_lt(p, kind, rs->lo + (rs->hi - rs->lo) / 2);
+}
+
+/* The first page of kind: all of it, or the start of planning its windows. */
+static void on_probe_top(struct puller *p, struct job *j, struct stripe_page *pg,
+			 const char *version)
+{
+	struct rstate *rs = &p->rs[j->kind];
+	struct db_snapshot_counts n = { 0 };
+	struct db_snapshot_commit cm;
+	struct db_snapshot_cursor c;
+	struct err e = { 0 };
+
+	if (pg->has_more && pg->count > 0) {
+		rs->newest = pg->rows[0].created.v;
+		rs->clast = pg->rows[pg->count - 1].created.v;
+		rs->probe_count = (long long)pg->count;
+		rs->hi = rs->clast;
+		rs->step = 2 * (rs->newest - rs->clast) > DAY ? 2 * (rs->newest - rs->clast) : DAY;
+		probe_next(p, j->kind);
+		return;
+	}
+	/* the whole resource fits one page: that is the relist */
+	memset(&c, 0, sizeof c);
+	c.pull_run_id = p->run_id;
+	snprintf(c.resource, sizeof c.resource, "%s", stripe_kind_resource(j->kind));
+	snprintf(c.scope, sizeof c.scope, "all");
+	if (db_snapshot_cursor_open(p->db, &c, &e) != 0 || page_line_items(p, pg) != 0) {
+		fail(p, j->kind, &e);
+		return;
+	}
+	memset(&cm, 0, sizeof cm);
+	cm.page = pg;
+	cm.stripe_version = version;
+	cm.cursor = &c;
+	cm.mark_events = 1;
+	if (db_snapshot_commit(p->db, &cm, &n, &e) != 0) {
+		fail(p, j->kind, &e);
+		return;
+	}
+	add_counts(fig(p, j->kind), &n);
+	fig(p, j->kind)->objects += (long long)pg->count;
+	fig(p, j->kind)->pages++;
+	finish_relist(p, j->kind);
+}
+
+static void on_probe_lt(struct puller *p, struct job *j, const struct stripe_page *pg)
+{
+	struct rstate *rs = &p->rs[j->kind];
+
+	if (pg->count == 0) {
+		rs->lo = j->t;
+		rs->binary = 1;
+	} else if (pg->rows[0].created.v < rs->hi) {
+		rs->hi = pg->rows[0].created.v;
+	} else if (rs->binary) {
+		rs->lo = j->t;   /* nothing new below: treat as empty */
+	}
+	probe_next(p, j->kind);
+}
+
+/* A page of a pager: commit it with its cursor, then ask for the next. */
+static void on_pager(struct puller *p, struct job *j, struct stripe_page *pg,
+		     const char *version)
+{
+	struct db_snapshot_counts n = { 0 };
+	struct db_snapshot_commit cm;
+	struct err e = { 0 };
+	int last_stream = 0;
+
+	if (pg->has_more && pg->count == 0) {
+		err_set(&e, EXIT_DATAERR, "GET %s page after \"%s\": has_more with no data",
+			j->cur.resource, j->cur.starting_after);
+		fail(p, j->kind, &e);
+		free(j);
+		return;
+	}
+	if (page_line_items(p, pg) != 0) {
+		free(j);
+		return;
+	}
+	memset(&cm, 0, sizeof cm);
+	cm.page = pg;
+	cm.stripe_version = version;
+	cm.cursor = &j->cur;
+	cm.mark_events = pg->kind != STRIPE_EVENT;
+	if (pg->kind == STRIPE_EVENT && !pg->has_more && p->events_open == 1) {
+		last_stream = 1;
+		if (p->save_events)
+			cm.events_cursor = &p->new_events;
+	}
+	if (db_snapshot_commit(p->db, &cm, &n, &e) != 0) {
+		fail(p, j->kind, &e);
+		free(j);
+		return;
+	}
+	if (pg->kind == j->kind || pg->kind == STRIPE_EVENT) {   /* not line-item pages */
+		add_counts(fig(p, j->kind), &n);
+		fig(p, j->kind)->objects += (long long)pg->count;
+	}
+	fig(p, j->kind)->pages++;
+	if (pg->kind == STRIPE_EVENT)
+		p->res->events_new += n.events_new;
+	if (pg->has_more) {
+		job_send(j);
+		return;
+	}
+	if (pg->kind == STRIPE_EVENT) {
+		p->events_open--;
+		if (last_stream)
+			fig(p, STRIPE_EVENT)->done = 1;
+	} else if (pg->kind == j->kind && p->rs[j->kind].relist && --p->rs[j->kind].open == 0) {
+		finish_relist(p, j->kind);
+	}
+	free(j);
+}
+
+/* A retrieved object: commit it (its events become processed). */
+static void on_retrieve(struct puller *p, struct job *j, struct stripe_page *pg,
+			const char *version)
+{
+	struct db_snapshot_counts n = { 0 };
+	struct db_snapshot_commit cm;
+	struct err e = { 0 };
+
+	if (page_line_items(p, pg) != 0)
+		return;
+	memset(&cm, 0, sizeof cm);
+	cm.page = pg;
+	cm.stripe_version = version;
+	cm.mark_events = 1;
+	if (db_snapshot_commit(p->db, &cm, &n, &e) != 0) {
+		fail(p, j->kind, &e);
+		return;
+	}
+	add_counts(fig(p, j->kind), &n);
+	fig(p, j->kind)->objects++;
+	fig(p, j->kind)->retrieved++;
+	if (j->recheck)
+		fig(p, j->kind)->rechecked++;
+}
+
+static void on_response(void *udata, const struct stripe_response *r, const struct err *e)
+{
+	struct job *j = udata;
+	struct puller *p = j->p;
+	struct stripe_page *pg = NULL;
+	struct err pe = { 0 };
+	int rc;
+
+	account(p, j->kind, r);
+	if (e->code || p->failed) {
+		if (e->code && !r->cancelled)
+			fail(p, j->kind, e);
+		free(j);
+		return;
+	}
+	if (j->type == JOB_RETRIEVE)
+		rc = stripe_rows_parse_object(r->body, r->body_len, j->kind, &pg, &pe);
+	else if (j->page_kind == STRIPE_CHECKOUT_LINE_ITEM)
+		rc = stripe_rows_parse_line_items(r->body, r->body_len, j->cur.scope, &pg, &pe);
+	else
+		rc = stripe_rows_parse_page(r->body, r->body_len, j->page_kind, &pg, &pe);
+	if (rc != 0) {
+		err_prefix(&pe, "GET %s%s%s (request %s)", r->path, r->query[0] ? "?" : "",
+			   r->query, r->request_id[0] ? r->request_id : "none");
+		fail(p, j->kind, &pe);
+		free(j);
+		return;
+	}
+	switch (j->type) {
+	case JOB_PAGER:
+		on_pager(p, j, pg, r->stripe_version);
+		j = NULL;   /* on_pager sent or freed it */
+		break;
+	case JOB_PROBE_TOP:
+		on_probe_top(p, j, pg, r->stripe_version);
+		break;
+	case JOB_PROBE_LT:
+		on_probe_lt(p, j, pg);
+		break;
+	default:
+		on_retrieve(p, j, pg, r->stripe_version);
+		break;
+	}
+	stripe_page_free(pg);
+	free(j);
+}
+
+/* Run the client until idle; 0, or the failure / interruption. */
+static int run_client(struct puller *p, struct err *e)
+{
+	struct err re = { 0 };
+	int rc = stripe_run(p->c, p->o->stop, &re);
+
+	if (p->o->stop && *p->o->stop)
+		return err_set(e, EXIT_TEMPFAIL, "interrupted; run 'trueup pull' again to resume");
+	if (p->failed) {
+		*e = p->err;
+		return e->code;
+	}
+	if (rc != 0) {
+		*e = re;
+		return rc;
+	}
+	return 0;
+}
+
+/* --- runs -------------------------------------------------------------------------- */
+
+struct cursor_list {
+	struct db_snapshot_cursor *v;
+	size_t n, cap;
+	int oom;
+};
+
+static int collect_cursor(const struct db_snapshot_cursor *c, void *arg)
+{
+	struct cursor_list *l = arg;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 32;
+		struct db_snapshot_cursor *nv = realloc(l->v, cap * sizeof *nv);
+
+		if (!nv) {
+			l->oom = 1;
+			return 1;
+		}
+		l->v = nv;
+		l->cap = cap;
+	}
+	l->v[l->n++] = *c;
+	return 0;
+}
+
+static int load_cursors(struct puller *p, struct cursor_list *l, struct err *e)
+{
+	int rc;
+
+	memset(l, 0, sizeof *l);
+	if ((rc = db_snapshot_cursors_each(p->db, p->run_id, collect_cursor, l, e)) != 0)
+		return rc;
+	if (l->oom)
+		return err_set(e, EXIT_SOFTWARE, "out of memory");
+	return 0;
+}
+
+/* Mark the run failed (unless interrupted: it stays running, to resume). */
+static int run_failed(struct puller *p, int rc, struct err *e)
+{
+	struct err fe = { 0 };
+
+	if (p->o->stop && *p->o->stop)
+		return rc;
+	if (db_snapshot_pull_finish(p->db, p->run_id, 0, e->msg, &fe) != 0)
+		return rc;
+	return rc;
+}
+
+/* Page line-item cursors of the run that are not done. */
+static void resume_line_items(struct puller *p, const struct cursor_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (!l->v[i].done && stripe_kind_from_resource(l->v[i].resource) ==
+		    STRIPE_CHECKOUT_LINE_ITEM)
+			start_pager(p, STRIPE_CHECKOUT_SESSION, STRIPE_CHECKOUT_LINE_ITEM, &l->v[i]);
+}
+
+/* The full relist of the kinds in mask, in run p->run_id (new or resumed). */
+static int run_full(struct puller *p, unsigned mask, struct err *e)
+{
+	struct cursor_list l;
+	struct db_snapshot_cursor start;
+	struct db_snapshot_commit cm;
+	struct db_snapshot_events_cursor ec;
+	size_t i;
+	int k, rc, any;
+
+	memset(p->rs, 0, sizeof p->rs);
+	/* the run's start: relist epoch and, for a relist of everything, the events cursor */
+	memset(&start, 0, sizeof start);
+	start.pull_run_id = p->run_id;
+	snprintf(start.resource, sizeof start.resource, "events");
+	snprintf(start.scope, sizeof start.scope, "start");
+	start.has_gte = 1;
+	start.created_gte = p->now;
+	if ((rc = db_snapshot_cursor_open(p->db, &start, e)) != 0 ||
+	    (rc = load_cursors(p, &l, e)) != 0)
+		return run_failed(p, rc, e);
+	p->run_start = start.created_gte;
+	for (k = 0; k < PULL_NKINDS; k++) {
+		enum stripe_kind kind = pull_kinds[k];
+		struct rstate *rs = &p->rs[kind];
+
+		if (!in_mask(mask, kind))
+			continue;
+		rs->relist = 1;
+		fig(p, kind)->active = 1;
+		fig(p, kind)->full = 1;
+		for (any = 0, i = 0; i < l.n; i++)
+			if (stripe_kind_from_resource(l.v[i].resource) == kind) {
+				any = 1;
+				if (!l.v[i].done) {
+					rs->open++;
+					start_pager(p, kind, kind, &l.v[i]);
+				}
+			}
+		if (any && rs->open == 0)
+			finish_relist(p, kind);
+		else if (!any) {
+			struct job *j = job_new(p, JOB_PROBE_TOP, kind, kind);
+
+			if (j)
+				job_send(j);
+		}
+	}
+	resume_line_items(p, &l);
+	free(l.v);
+	if ((rc = run_client(p, e)) != 0)
+		return run_failed(p, rc, e);
+	for (k = 0; k < PULL_NKINDS; k++)
+		if (p->rs[pull_kinds[k]].relist && !p->rs[pull_kinds[k]].finished)
+			return run_failed(p, err_set(e, EXIT_SOFTWARE, "pull: the relist of %s "
+						     "did not finish",
+						     stripe_kind_resource(pull_kinds[k])), e);
+	memset(&cm, 0, sizeof cm);
+	memset(&ec, 0, sizeof ec);
+	cm.cursor = &start;
+	if (mask == ALL_MASK) {
+		ec.set = 1;
+		ec.created = p->run_start;
+		cm.events_cursor = &ec;
+	}
+	if ((rc = db_snapshot_commit(p->db, &cm, NULL, e)) != 0 ||
+	    (rc = db_snapshot_pull_finish(p->db, p->run_id, 1, NULL, e)) != 0)
+		return run_failed(p, rc, e);
+	p->res->did_full = 1;
+	return 0;
+}
+
+/* Pending events, one batch: objects to retrieve and events to mark. */
+struct pending {
+	struct puller *p;
+	unsigned mask;
+	int mark_others;
+	char (*ids)[DB_SNAPSHOT_ID_MAX];
+	enum stripe_kind *kinds;
+	size_t n;
+	char (*marks)[DB_SNAPSHOT_ID_MAX];
+	size_t nmarks;
+	struct idset batch;
+	int oom;
+};
+
+static int collect_pending(const struct db_snapshot_event_ref *ev, void *arg)
+{
+	struct pending *b = arg;
+	enum stripe_kind k = stripe_kind_from_object(ev->object_type);
+	int i, known = 0;
+
+	for (i = 0; i < PULL_NKINDS; i++)
+		known |= pull_kinds[i] == k;
+	if (!known || !ev->object_id[0]) {
+		if (b->mark_others && b->nmarks < MARK_BATCH)
+			snprintf(b->marks[b->nmarks++], DB_SNAPSHOT_ID_MAX, "%s", ev->id);
+		return 0;
+	}
+	if (!in_mask(b->mask, k))
+		return 0;
+	switch (idset_add(&b->batch, ev->object_id)) {
+	case -1:
+		b->oom = 1;
+		return 1;
+	case 0:
+		return 0;
+	default:
+		break;
+	}
+	snprintf(b->ids[b->n], DB_SNAPSHOT_ID_MAX, "%s", ev->object_id);
+	b->kinds[b->n++] = k;
+	return b->n >= PENDING_BATCH;
+}
+
+static void start_retrieve(struct puller *p, enum stripe_kind kind, const char *id, int recheck)
+{
+	struct job *j = job_new(p, JOB_RETRIEVE, kind, kind);
+
+	if (!j)
+		return;
+	snprintf(j->id, sizeof j->id, "%s", id);
+	j->recheck = recheck;
+	job_send(j);
+}
+
+/* Retrieve the objects of pending events until none is left. */
+static int process_pending(struct puller *p, unsigned mask, int mark_others, struct err *e)
+{
+	struct pending b;
+	const char **marks = NULL;
+	size_t i;
+	int rc = 0, round;
+
+	memset(&b, 0, sizeof b);
+	b.p = p;
+	b.mask = mask;
+	b.mark_others = mark_others;
+	b.ids = malloc(PENDING_BATCH * sizeof *b.ids);
+	b.kinds = malloc(PENDING_BATCH * sizeof *b.kinds);
+	b.marks = malloc(MARK_BATCH * sizeof *b.marks);
+	marks = malloc(MARK_BATCH * sizeof *marks);
+	if (!b.ids || !b.kinds || !b.marks || !marks) {
+		rc = err_set(e, EXIT_SOFTWARE, "out of memory");
+		goto out;
+	}
+	for (round = 0;; round++) {
+		b.n = 0;
+		b.nmarks = 0;
+		idset_free(&b.batch);
+		if ((rc = db_snapshot_events_pending(p->db, 0, collect_pending, &b, e)) != 0)
+			goto out;
+		if (b.oom) {
+			rc = err_set(e, EXIT_SOFTWARE, "out of memory");
+			goto out;
+		}
+		if (b.n == 0 && b.nmarks == 0)
+			break;
+		if (b.nmarks) {
+			struct db_snapshot_commit cm;
+
+			memset(&cm, 0, sizeof cm);
+			for (i = 0; i < b.nmarks; i++)
+				marks[i] = b.marks[i];
+			cm.processed_events = marks;
+			cm.nprocessed_events = b.nmarks;
+			if ((rc = db_snapshot_commit(p->db, &cm, NULL, e)) != 0)
+				goto out;
+		}
+		for (i = 0; i < b.n; i++) {
+			if (idset_has(&p->fetched, b.ids[i]) && round > 0) {
+				rc = err_set(e, EXIT_SOFTWARE, "pull: events of \"%s\" stay pending "
+					     "after it was retrieved", b.ids[i]);
+				goto out;
+			}
+			if (idset_add(&p->fetched, b.ids[i]) < 0) {
+				rc = err_set(e, EXIT_SOFTWARE, "out of memory");
+				goto out;
+			}
+			fig(p, b.kinds[i])->active = 1;
+			start_retrieve(p, b.kinds[i], b.ids[i], 0);
+		}
+		if ((rc = run_client(p, e)) != 0)
+			goto out;
+	}
+out:
+	idset_free(&b.batch);
+	free(b.ids);
+	free(b.kinds);
+	free(b.marks);
+	free(marks);
+	return rc;
+}
+
+struct recheck {
+	struct puller *p;
+	char (*ids)[DB_SNAPSHOT_ID_MAX];
+	enum stripe_kind *kinds;
+	size_t n;
+};
+
+static int collect_recheck(enum stripe_kind kind, const char *id, void *arg)
+{
+	struct recheck *r = arg;
+
+	if (idset_has(&r->p->fetched, id))
+		return 0;
+	snprintf(r->ids[r->n], DB_SNAPSHOT_ID_MAX, "%s", id);
+	r->kinds[r->n++] = kind;
+	return r->n >= PULL_RECHECK_MAX;
+}
+
+/* Retrieve objects whose non-final state had a deadline in [from, to). */
+static int recheck(struct puller *p, unsigned mask, long long from, long long to,
+		   struct err *e)
+{
+	struct recheck r;
+	size_t i;
+	int rc;
+
+	memset(&r, 0, sizeof r);
+	r.p = p;
+	r.ids = malloc(PULL_RECHECK_MAX * sizeof *r.ids);
+	r.kinds = malloc(PULL_RECHECK_MAX * sizeof *r.kinds);
+	if (!r.ids || !r.kinds) {
+		rc = err_set(e, EXIT_SOFTWARE, "out of memory");
+		goto out;
+	}
+	if ((rc = db_pull_recheck_each(p->db, mask, from, to, PULL_RECHECK_MAX, collect_recheck,
+				       &r, e)) != 0)
+		goto out;
+	for (i = 0; i < r.n; i++) {
+		if (idset_add(&p->fetched, r.ids[i]) < 0) {
+			rc = err_set(e, EXIT_SOFTWARE, "out of memory");
+			goto out;
+		}
+		start_retrieve(p, r.kinds[i], r.ids[i], 1);
+	}
+	if (r.n)
+		rc = run_client(p, e);
+out:
+	free(r.ids);
+	free(r.kinds);
+	return rc;
+}
+
+/* An incremental pull of the kinds in mask (all: it advances the events cursor). */
+static int run_incremental(struct puller *p, unsigned mask, struct err *e)
+{
+	struct db_snapshot_events_cursor ev;
+	struct db_snapshot_cursor c[NSTREAMS];
+	struct cursor_list l;
+	long long from = 0, to = p->now + 1;
+	size_t i;
+	int s, t, rc, have = 0, nstreams = 0, k;
+
+	memset(p->rs, 0, sizeof p->rs);
+	memset(c, 0, sizeof c);
+	idset_free(&p->fetched);
+	p->save_events = mask == ALL_MASK;
+	p->events_open = 0;
+	fig(p, STRIPE_EVENT)->active = 1;
+	for (k = 0; k < PULL_NKINDS; k++)
+		if (in_mask(mask, pull_kinds[k]))
+			fig(p, pull_kinds[k])->active = 1;
+	if ((rc = load_cursors(p, &l, e)) != 0)
+		return run_failed(p, rc, e);
+	for (i = 0; i < l.n; i++)
+		if (strcmp(l.v[i].resource, "events") == 0 && l.v[i].has_gte && l.v[i].has_lt) {
+			from = l.v[i].created_gte;
+			to = l.v[i].created_lt;
+			have = 1;
+		}
+	if (!have) {
+		if ((rc = db_snapshot_events_cursor_get(p->db, &ev, e)) != 0) {
+			free(l.v);
+			return run_failed(p, rc, e);
+		}
+		from = ev.created - PULL_OVERLAP_SEC;
+	}
+	p->new_events.set = 1;
+	p->new_events.created = to - 1;
+	p->new_events.id[0] = '\0';
+	for (s = 0; s < NSTREAMS; s++) {
+		int types = 0;
+
+		for (t = 0; t < 20 && event_types[s][t]; t++)
+			types += in_mask(mask, event_type_kind(event_types[s][t]));
+		if (!types)
+			continue;
+		c[s].pull_run_id = p->run_id;
+		snprintf(c[s].resource, sizeof c[s].resource, "events");
+		snprintf(c[s].scope, sizeof c[s].scope, "%s", stream_scope[s]);
+		c[s].has_gte = c[s].has_lt = 1;
+		c[s].created_gte = from;
+		c[s].created_lt = to;
+		if ((rc = db_snapshot_cursor_open(p->db, &c[s], e)) != 0) {
+			free(l.v);
+			return run_failed(p, rc, e);
+		}
+		nstreams++;
+		if (!c[s].done)
+			p->events_open++;
+	}
+	for (s = 0; s < NSTREAMS; s++)
+		if (c[s].resource[0] && !c[s].done)
+			start_pager(p, STRIPE_EVENT, STRIPE_EVENT, &c[s]);
+	resume_line_items(p, &l);
+	free(l.v);
+	if ((rc = run_client(p, e)) != 0)
+		return run_failed(p, rc, e);
+	fig(p, STRIPE_EVENT)->done = 1;
+	if ((rc = process_pending(p, mask, mask == ALL_MASK, e)) != 0 ||
+	    (rc = recheck(p, mask, from, to, e)) != 0)
+		return run_failed(p, rc, e);
+	for (k = 0; k < PULL_NKINDS; k++)
+		if (in_mask(mask, pull_kinds[k]))
+			fig(p, pull_kinds[k])->done = 1;
+	if ((rc = db_snapshot_pull_finish(p->db, p->run_id, 1, NULL, e)) != 0)
+		return run_failed(p, rc, e);
+	p->res->did_incremental = 1;
+	return 0;
+}
+
+/* Continue the newest pull run when it is still running. */
+static int resume(struct puller *p, struct err *e)
+{
+	struct db_snapshot_pull_info info;
+	unsigned mask = ALL_MASK;
+	int rc, found;
+
+	if ((rc = db_snapshot_pull_last(p->db, &info, &found, e)) != 0)
+		return rc;
+	if (!found || strcmp(info.status, "running") != 0)
+		return 0;
+	if (info.resources[0] && (rc = pull_parse_resources(info.resources, &mask, e)) != 0) {
+		err_set(e, EXIT_SOFTWARE, "pull run %lld: bad resources \"%s\"", info.id,
+			info.resources);
+		return rc;
+	}
+	p->run_id = info.id;
+	p->res->resumed = 1;
+	p->res->last_run_id = info.id;
+	if (strcmp(info.mode, "full") == 0)
+		return run_full(p, mask, e);
+	return run_incremental(p, mask, e);
+}
+
+/* Which of the requested kinds need a full relist (warnings on the way). */
+static int plan_full(struct puller *p, unsigned want, unsigned *full, int *events_ok,
+		     struct err *e)
+{
+	struct db_snapshot_events_cursor ev;
+	long long last;
+	int k, rc, found;
+
+	*full = 0;
+	if ((rc = db_snapshot_events_cursor_get(p->db, &ev, e)) != 0)
+		return rc;
+	*events_ok = ev.set && p->now - ev.created <= PULL_STALE_DAYS * DAY;
+	if (ev.set && !*events_ok)
+		warn(p, "the events cursor is %lld days old (Stripe keeps events 30 days): "
+		     "relisting everything", (p->now - ev.created) / DAY);
+	for (k = 0; k < PULL_NKINDS; k++) {
+		enum stripe_kind kind = pull_kinds[k];
+
+		if (!in_mask(want, kind))
+			continue;
+		if ((rc = db_snapshot_last_full(p->db, kind, &last, &found, e)) != 0)
+			return rc;
+		if (found && p->now - last > PULL_STALE_DAYS * DAY && *events_ok) {
+			char line[160];
+
+			snprintf(line, sizeof line, "the last full relist of %s is %lld days old: "
+				 "relisting it", stripe_kind_resource(kind), (p->now - last) / DAY);
+			if (p->o->warn)
+				p->o->warn(p->o->udata, line);
+		}
+		if (p->o->full || !found || p->now - last > PULL_STALE_DAYS * DAY || !*events_ok)
+			*full |= PULL_KIND_BIT(kind);
+	}
+	return 0;
+}
+
+int pull_run(struct db *db, const struct stripe_config *sc, const char *key,
+	     const struct pull_opts *o, struct pull_result *res, struct err *e)
+{
+	struct puller p;
+	unsigned want = o->only ? o->only & ALL_MASK : ALL_MASK, full = 0;
+	char list[256];
+	int rc, events_ok = 0;
+
+	memset(res, 0, sizeof *res);
+	memset(&p, 0, sizeof p);
+	clock_gettime(CLOCK_MONOTONIC, &p.t0);
+	p.db = db;
+	p.o = o;
+	p.res = res;
+	p.page_size = o->page_size > 0 && o->page_size <= 100 ? o->page_size : 100;
+	snprintf(p.limit, sizeof p.limit, "%d", p.page_size);
+	p.now = o->now > 0 ? o->now : (long long)time(NULL);
+	res->res[STRIPE_EVENT].active = 0;
+	if ((rc = stripe_client_new(sc, key, &o->client, &p.c, e)) != 0)
+		return rc;
+	stripe_client_set_tick(p.c, tick, &p, o->progress_ms ? o->progress_ms : 200);
+	if ((rc = resume(&p, e)) != 0)
+		goto out;
+	if ((rc = plan_full(&p, want, &full, &events_ok, e)) != 0)
+		goto out;
+	if (full) {
+		mask_list(full, list, sizeof list);
+		if ((rc = db_snapshot_pull_begin(db, DB_SNAPSHOT_FULL,
+						 full == ALL_MASK ? NULL : list, 0, &p.run_id,
+						 e)) != 0)
+			goto out;
+		res->last_run_id = p.run_id;
+		p.failed = 0;
+		if ((rc = run_full(&p, full, e)) != 0)
+			goto out;
+		if (full == ALL_MASK)
+			events_ok = 1;
+	}
+	if (events_ok) {
+		mask_list(want, list, sizeof list);
+		if ((rc = db_snapshot_pull_begin(db, DB_SNAPSHOT_INCREMENTAL,
+						 want == ALL_MASK ? NULL : list, 0, &p.run_id,
+						 e)) != 0)
+			goto out;
+		res->last_run_id = p.run_id;
+		rc = run_incremental(&p, want, e);
+	}
+out:
+	tick(&p);
+	stripe_client_free(p.c);
+	idset_free(&p.fetched);
+	return rc;
+}
