@@ -95,16 +95,20 @@ $(BUILD)/fakestripe: $(FAKE_SRC) $(wildcard tests/fakestripe/*.h)
 test check: $(BUILD)/trueup $(TEST_BIN) $(FAKE_BIN)
 	BUILD=$(BUILD) TRUEUP=$(BUILD)/trueup FAKESTRIPE=$(FAKE_BIN) bash tests/run.sh
 
+# make bench: the benchmarks of bench/ (see bench/README.md); not part of test.
+bench: all $(FAKE_BIN)
+	BUILD=$(BUILD) FAKESTRIPE=$(FAKE_BIN) bash bench/run.sh
+
 # make deps: install (only) the missing Debian packages the build and the
 # tests need.  Needs root or sudo; does nothing when all are present.
 DEB_PKGS := build-essential pkg-config libsqlite3-dev libcurl4-openssl-dev \
             libjansson-dev libcsv-dev libuv1-dev sqlite3 tzdata valgrind ca-certificates \
-            curl jq util-linux
+            curl jq util-linux time
 deps:
 	@bash tools/deps.sh $(DEB_PKGS)
 
-demo: all
-	bash tools/demo.sh
+demo: all $(FAKE_BIN)
+	FAKESTRIPE=$(FAKE_BIN) bash tools/demo.sh
 
 # Installed layout: the binary, the man page, and under $(SYSCONFDIR)/trueup
 # the config with its catalogues, jobs and report definitions; the database
