@@ -6,7 +6,18 @@
  * strings rejected) into one tree that the page keeps: the rows' strings
  * point into it.  Everything else the page allocates (row arrays, the
  * compact raw JSON of each object) is remembered in the page's mem list and
- * freed with it.  Every getter checks the JSON type of the field it reads
+ * freed with it.
+ *
+ * Raw JSON (performance): jansson gives no byte offsets, and serialising
+ * every object and child again with json_dumps() cost about as much as
+ * parsing the body.  So once jansson has accepted the body (valid JSON,
+ * valid UTF-8, no duplicate keys), a small structural scanner (struct span
+ * below) finds the bytes of each object and child in the body, and the raw
+ * JSON is those bytes with the whitespace outside strings removed: the
+ * object as received, in compact form, for the cost of a copy.  Anything
+ * the scanner is not sure of (a key written with escapes, a count that
+ * does not match the tree) falls back to json_dumps(JSON_COMPACT), so the
+ * scanner never decides what is stored, only how fast.  Every getter checks the JSON type of the field it reads
  * and names the field on failure; nothing is read without a check, so any
  * input is safe.  Error text never carries more than a short, printable
  * excerpt of the input.
@@ -22,10 +33,22 @@
 
 #define STRIPE_ID_MAX 255
 
+/* Blocks of raw JSON text: a page's raw strings are carved out of them. */
+#define RAW_BLOCK_MIN 4096
+
 struct stripe_page_mem {
 	json_t *root;
 	void **ptrs;
 	size_t n, cap;
+	char *blk;              /* current raw block (also in ptrs) */
+	size_t blk_used, blk_cap;
+	size_t blk_hint;        /* size of the next block: about the body's */
+};
+
+/* Bytes of one JSON value inside the body; p == NULL: not known. */
+struct span {
+	const char *p;
+	size_t n;
 };
 
 /* Where we are, for messages: the object (label + id) and the field path. */
@@ -36,6 +59,7 @@ struct pctx {
 	const char *id;         /* object id once known */
 	const char *where;      /* before the id is known: "subscriptions page: data[3]" */
 	char prefix[96];        /* field path prefix, e.g. "items.data[0]." */
+	struct span raw;        /* the bytes of the object being parsed, if known */
 };
 
 enum { OPT = 0, REQ = 1 };
@@ -127,6 +151,199 @@ void stripe_page_free(struct stripe_page *p)
 		return;
 	mem_free(p->mem);
 	free(p);
+}
+
+/* --- raw JSON spans ------------------------------------------------------ */
+
+/*
+ * These run only on bytes jansson has accepted, but stay bounded and safe
+ * on anything: every loop stops at the end of its span, and a failure
+ * gives an unknown span (p == NULL), never a wrong one that is trusted:
+ * a span found for key K or element i is the bytes of that member.
+ */
+
+static int is_ws(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+}
+
+static size_t skip_ws(const char *s, size_t n, size_t i)
+{
+	while (i < n && is_ws(s[i]))
+		i++;
+	return i;
+}
+
+/* Index just past the string starting at s[i] == '"'; n when unterminated. */
+static size_t string_end(const char *s, size_t n, size_t i)
+{
+	for (i++; i < n; i++) {
+		if (s[i] == '\\')
+			i++;
+		else if (s[i] == '"')
+			return i + 1;
+	}
+	return n + 1;
+}
+
+/* Index just past the value starting at s[i]; > n when it does not end. */
+static size_t value_end(const char *s, size_t n, size_t i)
+{
+	size_t depth = 0;
+
+	if (i >= n)
+		return n + 1;
+	if (s[i] == '"')
+		return string_end(s, n, i);
+	if (s[i] != '{' && s[i] != '[') {
+		while (i < n && s[i] != ',' && s[i] != '}' && s[i] != ']' && !is_ws(s[i]))
+			i++;
+		return i;
+	}
+	for (; i < n; i++) {
+		char ch = s[i];
+
+		if (ch == '"') {
+			i = string_end(s, n, i) - 1;
+		} else if (ch == '{' || ch == '[') {
+			depth++;
+		} else if (ch == '}' || ch == ']') {
+			if (--depth == 0)
+				return i + 1;
+		}
+	}
+	return n + 1;
+}
+
+/* The span of member key of the object at o (unknown when not found literally). */
+static struct span span_member(struct span o, const char *key)
+{
+	struct span none = { NULL, 0 };
+	size_t i, klen = strlen(key), ks, ke, ve;
+	const char *s = o.p;
+
+	if (!s || o.n < 2 || s[0] != '{')
+		return none;
+	i = 1;
+	for (;;) {
+		i = skip_ws(s, o.n, i);
+		if (i >= o.n || s[i] != '"')
+			return none;
+		ks = i + 1;
+		ke = string_end(s, o.n, i);
+		if (ke > o.n)
+			return none;
+		i = skip_ws(s, o.n, ke);
+		if (i >= o.n || s[i] != ':')
+			return none;
+		i = skip_ws(s, o.n, i + 1);
+		ve = value_end(s, o.n, i);
+		if (ve > o.n)
+			return none;
+		if (ke - 1 - ks == klen && memcmp(s + ks, key, klen) == 0) {
+			struct span v = { s + i, ve - i };
+			return v;
+		}
+		i = skip_ws(s, o.n, ve);
+		if (i >= o.n || s[i] != ',')
+			return none;
+		i++;
+	}
+}
+
+/* span_member(span_member(o, a), b) */
+static struct span span_path(struct span o, const char *a, const char *b)
+{
+	return span_member(span_member(o, a), b);
+}
+
+/* Elements of an array span, in order. */
+struct span_iter {
+	struct span arr;
+	size_t pos;             /* where the next element starts; 0: not started */
+	int dead;               /* lost: every further element is unknown */
+};
+
+static void span_iter_init(struct span_iter *it, struct span arr)
+{
+	it->arr = arr;
+	it->pos = 0;
+	it->dead = !arr.p || arr.n < 2 || arr.p[0] != '[';
+}
+
+static struct span span_next(struct span_iter *it)
+{
+	struct span none = { NULL, 0 }, v;
+	const char *s = it->arr.p;
+	size_t n = it->arr.n, i, ve;
+
+	if (it->dead)
+		return none;
+	i = skip_ws(s, n, it->pos ? it->pos : 1);
+	if (it->pos) {                  /* after an element: ',' */
+		if (i >= n || s[i] != ',') {
+			it->dead = 1;
+			return none;
+		}
+		i = skip_ws(s, n, i + 1);
+	}
+	ve = value_end(s, n, i);
+	if (i >= n || s[i] == ']' || ve > n) {
+		it->dead = 1;
+		return none;
+	}
+	v.p = s + i;
+	v.n = ve - i;
+	it->pos = ve;
+	return v;
+}
+
+/* n bytes of raw text owned by the page (carved from blocks). */
+static char *raw_alloc(struct stripe_page_mem *m, size_t n)
+{
+	char *p;
+
+	if (!m->blk || m->blk_cap - m->blk_used < n) {
+		size_t cap = m->blk_hint > RAW_BLOCK_MIN ? m->blk_hint : RAW_BLOCK_MIN;
+
+		if (cap < n)
+			cap = n;
+		if (!(p = mem_keep(m, malloc(cap))))
+			return NULL;
+		m->blk = p;
+		m->blk_cap = cap;
+		m->blk_used = 0;
+	}
+	p = m->blk + m->blk_used;
+	m->blk_used += n;
+	return p;
+}
+
+/* The compact copy of raw: the bytes, less whitespace outside strings. */
+static const char *raw_compact(struct stripe_page_mem *m, struct span raw)
+{
+	char *out = raw_alloc(m, raw.n + 1);
+	size_t i, j = 0;
+	int in_str = 0;
+
+	if (!out)
+		return NULL;
+	for (i = 0; i < raw.n; i++) {
+		char ch = raw.p[i];
+
+		if (in_str) {
+			out[j++] = ch;
+			if (ch == '\\' && i + 1 < raw.n)
+				out[j++] = raw.p[++i];
+			else if (ch == '"')
+				in_str = 0;
+		} else if (!is_ws(ch)) {
+			out[j++] = ch;
+			in_str = ch == '"';
+		}
+	}
+	out[j] = '\0';
+	return out;
 }
 
 /* --- messages ----------------------------------------------------------- */
@@ -397,12 +614,20 @@ static int get_list(struct pctx *c, json_t *o, const char *key, int req, json_t 
 	return 0;
 }
 
-/* The compact JSON of v, owned by the page. */
+/*
+ * The compact JSON of v, owned by the page: c->raw (the bytes of v in the
+ * body) compacted when known, else serialised by jansson.
+ */
 static int dump_raw(struct pctx *c, json_t *v, const char **out)
 {
-	char *s = json_dumps(v, JSON_COMPACT);
+	char *s;
 
-	if (!s || !mem_keep(c->mem, s))
+	if (c->raw.p && (c->raw.p[0] == '{') == (json_is_object(v) != 0)) {
+		if (!(*out = raw_compact(c->mem, c->raw)))
+			return oom(c->e);
+		return 0;
+	}
+	if (!(s = json_dumps(v, JSON_COMPACT)) || !mem_keep(c->mem, s))
 		return oom(c->e);
 	*out = s;
 	return 0;
@@ -495,18 +720,29 @@ static int parse_price(struct pctx *c, json_t *o, struct stripe_price *r)
 	return get_metadata(c, o, "metadata", &r->metadata);
 }
 
-/* One element of an embedded list: sets the element's path prefix. */
+/*
+ * One element of an embedded list: sets the element's path prefix and its
+ * raw bytes (the next element of it; call for i = 0, 1, ... in order).
+ */
 static int element(struct pctx *c, struct pctx *sub, const char *list, json_t *data,
-		   size_t i, json_t **out)
+		   size_t i, struct span_iter *it, json_t **out)
 {
 	char name[64];
+	struct span raw = span_next(it);
 
 	*out = json_array_get(data, i);
 	snprintf(name, sizeof name, "%s.data[%zu]", list, i);
 	if (!json_is_object(*out))
 		return perr(c, name, "is not an object");
 	nest(sub, c, name, NULL);
+	sub->raw = raw;
 	return 0;
+}
+
+/* The elements of the embedded list key of the object being parsed. */
+static void list_iter(struct pctx *c, const char *key, struct span_iter *it)
+{
+	span_iter_init(it, span_path(c->raw, key, "data"));
 }
 
 /* The "object" member of an element, when present, must be type. */
@@ -526,6 +762,7 @@ static int check_type(struct pctx *c, json_t *o, const char *type)
 
 static int parse_sub_items(struct pctx *c, json_t *o, struct stripe_subscription *r)
 {
+	struct span_iter sit;
 	json_t *data;
 	size_t i, n;
 	int rc;
@@ -533,6 +770,7 @@ static int parse_sub_items(struct pctx *c, json_t *o, struct stripe_subscription
 	if ((rc = get_list(c, o, "items", REQ, &data, &r->items_has_more)) != 0)
 		return rc;
 	r->items_present = 1;
+	list_iter(c, "items", &sit);
 	n = json_array_size(data);
 	if (!(r->items = page_calloc(c, n, sizeof *r->items)))
 		return oom(c->e);
@@ -541,7 +779,7 @@ static int parse_sub_items(struct pctx *c, json_t *o, struct stripe_subscription
 		struct pctx sub;
 		json_t *v;
 
-		if ((rc = element(c, &sub, "items", data, i, &v)) != 0 ||
+		if ((rc = element(c, &sub, "items", data, i, &sit, &v)) != 0 ||
 		    (rc = get_id(&sub, v, "id", REQ, &it->id)) != 0 ||
 		    (rc = check_type(&sub, v, "subscription_item")) != 0 ||
 		    (rc = get_int(&sub, v, "created", OPT, &it->created)) != 0 ||
@@ -641,6 +879,7 @@ static int parse_line_item_fields(struct pctx *c, json_t *v, struct stripe_line_
 static int parse_session(struct pctx *c, json_t *o, const char *id,
 			 struct stripe_checkout_session *r)
 {
+	struct span_iter sit;
 	json_t *data;
 	size_t i, n;
 	int rc;
@@ -664,6 +903,7 @@ static int parse_session(struct pctx *c, json_t *o, const char *id,
 	if (!data)
 		return 0;
 	r->line_items_present = 1;
+	list_iter(c, "line_items", &sit);
 	n = json_array_size(data);
 	if (!(r->line_items = page_calloc(c, n, sizeof *r->line_items)))
 		return oom(c->e);
@@ -672,7 +912,7 @@ static int parse_session(struct pctx *c, json_t *o, const char *id,
 		json_t *v;
 
 		r->line_items[i].session_id = id;
-		if ((rc = element(c, &sub, "line_items", data, i, &v)) != 0 ||
+		if ((rc = element(c, &sub, "line_items", data, i, &sit, &v)) != 0 ||
 		    (rc = parse_line_item_fields(&sub, v, &r->line_items[i])) != 0)
 			return rc;
 	}
@@ -782,6 +1022,7 @@ static int parse_invoice_line(struct pctx *c, json_t *v, struct stripe_invoice_l
 static int parse_invoice(struct pctx *c, json_t *o, struct stripe_invoice *r)
 {
 	json_t *parent = NULL, *details = NULL, *trans, *data;
+	struct span_iter sit;
 	struct pctx sub;
 	size_t i, n;
 	int rc;
@@ -844,6 +1085,7 @@ static int parse_invoice(struct pctx *c, json_t *o, struct stripe_invoice *r)
 	if ((rc = get_list(c, o, "lines", OPT, &data, &r->lines_has_more)) != 0 || !data)
 		return rc;
 	r->lines_present = 1;
+	list_iter(c, "lines", &sit);
 	n = json_array_size(data);
 	if (!(r->lines = page_calloc(c, n, sizeof *r->lines)))
 		return oom(c->e);
@@ -851,7 +1093,7 @@ static int parse_invoice(struct pctx *c, json_t *o, struct stripe_invoice *r)
 		json_t *v;
 
 		r->lines[i].proration = -1;
-		if ((rc = element(c, &sub, "lines", data, i, &v)) != 0 ||
+		if ((rc = element(c, &sub, "lines", data, i, &sit, &v)) != 0 ||
 		    (rc = parse_invoice_line(&sub, v, &r->lines[i])) != 0)
 			return rc;
 	}
@@ -895,6 +1137,7 @@ static int parse_event(struct pctx *c, json_t *o, struct stripe_event *r)
 			return perr(&sub, "id", "is missing");
 		snprintf(where, sizeof where, "event \"%s\": data.object", c->id);
 		oc.where = where;
+		oc.raw = span_path(c->raw, "data", "object");
 		if (!(r->object = page_calloc(c, 1, sizeof *r->object)))
 			return oom(c->e);
 		if ((rc = parse_row(&oc, obj, r->object_kind, NULL, r->object)) != 0)
@@ -995,6 +1238,7 @@ static int page_start(const char *body, size_t len, enum stripe_kind kind, const
 		return oom(e);
 	}
 	p->kind = kind;
+	p->mem->blk_hint = len + 64;
 	p->mem->root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!p->mem->root) {
 		stripe_page_free(p);
@@ -1012,6 +1256,7 @@ static int parse_list(const char *body, size_t len, enum stripe_kind kind,
 {
 	struct stripe_page *p;
 	struct pctx c = { .e = e };
+	struct span_iter rows;
 	char label[64], where[96];
 	json_t *root, *data, *type, *more;
 	size_t i, n;
@@ -1049,9 +1294,18 @@ static int parse_list(const char *body, size_t len, enum stripe_kind kind,
 		rc = oom(e);
 		goto fail;
 	}
+	{
+		struct span whole = { body, len };
+		size_t b = skip_ws(body, len, 0);
+
+		whole.p += b;
+		whole.n -= b;
+		span_iter_init(&rows, span_member(whole, "data"));
+	}
 	for (i = 0; i < n; i++) {
 		snprintf(where, sizeof where, "%s: data[%zu]", label, i);
 		c.where = where;
+		c.raw = span_next(&rows);
 		if ((rc = parse_row(&c, json_array_get(data, i), kind, session_id,
 				    &p->rows[i])) != 0)
 			goto fail;
@@ -1100,6 +1354,11 @@ int stripe_rows_parse_object(const char *body, size_t len, enum stripe_kind kind
 		return rc;
 	c.mem = p->mem;
 	c.where = label;
+	c.raw.n = len;
+	while (c.raw.n > 0 && is_ws(body[c.raw.n - 1]))
+		c.raw.n--;
+	c.raw.p = body + skip_ws(body, c.raw.n, 0);
+	c.raw.n -= (size_t)(c.raw.p - body);
 	if (!(p->rows = page_calloc(&c, 1, sizeof *p->rows))) {
 		rc = oom(e);
 		goto fail;
