@@ -43,9 +43,10 @@ ALL_LDFLAGS := $(LDFLAGS) $(SAN_FLAGS)
 LIBS       := $(PKG_LIBS) $(CSV_LIBS) -lm
 
 LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*.c))
-LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/src/%.o) $(BUILD)/sql_embed.o
+LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/src/%.o) $(BUILD)/sql_embed.o $(BUILD)/rules_embed.o
 MAIN_OBJ := $(BUILD)/src/main.o
 SQL      := $(sort $(wildcard src/sql/*.sql))
+RULES    := $(sort $(wildcard src/rules/*.sql))
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -78,6 +79,16 @@ $(BUILD)/sql_embed.c: $(BUILD)/tools/embed $(SQL)
 	$(BUILD)/tools/embed $(SQL) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/sql_embed.o: $(BUILD)/sql_embed.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The drift rules of `trueup reconcile` (src/rules/*.sql, one query per
+# rule, plus the _*.sql preludes that link Stripe to the platform) are
+# compiled in the same way: they are part of the contract and of the
+# schema version they query.
+$(BUILD)/rules_embed.c: $(BUILD)/tools/embed $(RULES)
+	$(BUILD)/tools/embed -n embedded_rules $(RULES) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/rules_embed.o: $(BUILD)/rules_embed.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/harness.h $(BUILD)/libtrueup.a

@@ -32,6 +32,8 @@ static const struct command commands[] = {
 	  "load platform state from CSV files in DIR (one transaction)" },
 	{ "pull", cmd_pull, NEED_CONFIG | NEED_DB | RECORD_RUN,
 	  "snapshot Stripe (incremental unless --full)" },
+	{ "reconcile", cmd_reconcile, NEED_CONFIG | NEED_DB | RECORD_RUN,
+	  "compute drift findings; print a summary" },
 	{ "status", cmd_status, NEED_CONFIG | NEED_DB,
 	  "last runs and what the database holds" },
 	{ "run", cmd_run, NEED_CONFIG | NEED_DB,
@@ -181,13 +183,16 @@ static int setup(const struct command *cmd, struct cmd_ctx *ctx, const char *db_
 static int finish_run(struct cmd_ctx *ctx, int rc)
 {
 	struct err e = { 0 };
+	int ok;
 
 	if (!ctx->db || !ctx->run_id)
 		return rc;
 	db_tx_rollback(ctx->db);   /* a command never leaves one open; be sure */
-	if (db_run_end(ctx->db, ctx->run_id, rc == 0 ? "ok" : "failed", rc,
+	/* EXIT_FINDINGS (reconcile --fail-on) is a result, not a failure */
+	ok = rc == 0 || rc == EXIT_FINDINGS;
+	if (db_run_end(ctx->db, ctx->run_id, ok ? "ok" : "failed", rc,
 		       ctx->run_counts[0] ? ctx->run_counts : NULL,
-		       rc == 0 ? NULL : log_last_error(), &e) != 0) {
+		       ok ? NULL : log_last_error(), &e) != 0) {
 		log_error("%s", e.msg);
 		if (rc == 0)
 			rc = e.code;
