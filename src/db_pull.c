@@ -1,7 +1,10 @@
 /*
  * db_pull.c - the SQL behind db_pull.h: objects in a non-final state whose
- * deadline passed in a window.  Read-only.
+ * deadline passed in a window, the newest event of an object and whether
+ * a session's line items are known.  Read-only.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "db_pull.h"
@@ -58,5 +61,61 @@ int db_pull_recheck_each(struct db *db, unsigned mask, long long from, long long
 		if (!stop && rc != SQLITE_DONE)
 			return db_fail(db, e, "stripe snapshot re-check");
 	}
+	return 0;
+}
+
+int db_pull_newest_event(struct db *db, const char *object_id, struct db_pull_event *out,
+			 int *found, struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	*found = 0;
+	if ((rc = db_prepare(db, "SELECT id, type, created, processed, raw_json FROM stripe_events "
+			     "WHERE object_id = ?1 ORDER BY created DESC, id DESC LIMIT 1", &st,
+			     e)) != 0)
+		return rc;
+	sqlite3_bind_text(st, 1, object_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *id = sqlite3_column_text(st, 0);
+		const unsigned char *type = sqlite3_column_text(st, 1);
+		const unsigned char *raw = sqlite3_column_text(st, 4);
+
+		snprintf(out->id, sizeof out->id, "%s", id ? (const char *)id : "");
+		snprintf(out->type, sizeof out->type, "%s", type ? (const char *)type : "");
+		out->created = sqlite3_column_int64(st, 2);
+		out->processed = sqlite3_column_int(st, 3) != 0;
+		if (!(out->raw_json = strdup(raw ? (const char *)raw : "{}"))) {
+			sqlite3_finalize(st);
+			return err_set(e, EXIT_SOFTWARE, "out of memory");
+		}
+		*found = 1;
+		rc = 0;
+	} else if (rc == SQLITE_DONE) {
+		rc = 0;
+	} else {
+		rc = db_fail(db, e, "stripe_events");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int db_pull_line_items_known(struct db *db, const char *id, int *known, struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*known = 0;
+	if ((rc = db_prepare(db, "SELECT 1 FROM stripe_checkout_sessions WHERE id = ?1 AND "
+			     "line_items_has_more IS NOT NULL", &st, e)) != 0)
+		return rc;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*known = rc == SQLITE_ROW;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(db, e, "stripe_checkout_sessions");
 	return 0;
 }

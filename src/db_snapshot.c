@@ -42,6 +42,15 @@ struct snap_col {
 	int sum;                /* part of the checksum */
 };
 
+/*
+ * Columns where a NULL value keeps the stored one (see sb_upsert): a
+ * session's line_items_has_more, NULL when the body did not embed them.
+ */
+static int col_keeps(const char *name)
+{
+	return strcmp(name, "line_items_has_more") == 0;
+}
+
 struct snap_table {
 	const char *name;
 	const char *parent;     /* child tables: the parent id column (first key) */
@@ -470,7 +479,10 @@ static void sb_keys(struct sqlbuf *b, const struct snap_table *t)
 /*
  * INSERT ... ON CONFLICT (keys) DO UPDATE SET every column WHERE one
  * differs.  Parameters: the typed columns, then raw_json, stripe_version,
- * pulled_at.  A live row lifts a tombstone (deleted_at = NULL).
+ * pulled_at.  A live row lifts a tombstone (deleted_at = NULL).  A `keep`
+ * column (a session's line_items_has_more) bound to NULL -- a body without
+ * the embedded list, such as an event's snapshot of a session -- keeps the
+ * stored value, as w_children keeps the stored children then.
  */
 static void sb_upsert(struct sqlbuf *b, const struct snap_table *t)
 {
@@ -485,11 +497,19 @@ static void sb_upsert(struct sqlbuf *b, const struct snap_table *t)
 		sb_add(b, "?%zu%s", i, i < np ? ", " : ") ON CONFLICT (");
 	sb_add(b, "%s%s) DO UPDATE SET ", t->parent ? t->parent : "id", t->parent ? ", id" : "");
 	for (i = nk; i < t->ncols; i++)
-		sb_add(b, "%s = excluded.%s, ", t->cols[i].name, t->cols[i].name);
+		if (col_keeps(t->cols[i].name))
+			sb_add(b, "%s = coalesce(excluded.%s, %s), ", t->cols[i].name,
+			       t->cols[i].name, t->cols[i].name);
+		else
+			sb_add(b, "%s = excluded.%s, ", t->cols[i].name, t->cols[i].name);
 	sb_add(b, "raw_json = excluded.raw_json, stripe_version = excluded.stripe_version, "
 		  "pulled_at = excluded.pulled_at%s WHERE ", tomb ? ", deleted_at = NULL" : "");
 	for (i = nk; i < t->ncols; i++)
-		sb_add(b, "%s IS NOT excluded.%s OR ", t->cols[i].name, t->cols[i].name);
+		if (col_keeps(t->cols[i].name))
+			sb_add(b, "(excluded.%s IS NOT NULL AND %s IS NOT excluded.%s) OR ",
+			       t->cols[i].name, t->cols[i].name, t->cols[i].name);
+		else
+			sb_add(b, "%s IS NOT excluded.%s OR ", t->cols[i].name, t->cols[i].name);
 	sb_add(b, "raw_json IS NOT excluded.raw_json%s", tomb ? " OR deleted_at IS NOT NULL" : "");
 }
 
@@ -1272,6 +1292,51 @@ static int mark_processed(struct writer *w, const char *const *ids, size_t n)
 	return rc;
 }
 
+/*
+ * The loose objects of a commit (event snapshots): upserted one by one,
+ * each under its own Stripe-Version when given, and the pending events of
+ * each marked processed.
+ */
+static int w_objects(struct writer *w, const struct db_snapshot_commit *c)
+{
+	const char *version = w->version;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < c->nobjects && rc == 0; i++) {
+		const struct stripe_row *r = c->objects[i];
+		int t = kind_table(r->kind);
+		enum outcome o;
+
+		if (t < 0 || r->kind == STRIPE_EVENT || r->kind == STRIPE_CHECKOUT_LINE_ITEM) {
+			rc = err_set(w->e, EXIT_SOFTWARE, "snapshot: a loose %s object",
+				     stripe_kind_resource(r->kind));
+			break;
+		}
+		w->version = c->object_versions && c->object_versions[i] ?
+			     c->object_versions[i] : version;
+		if (r->deleted)
+			rc = tb_tombstones(t) ? w_tombstone(w, t, r->id, r, w->pulled_at) : 0;
+		else if ((rc = w_object(w, r, &o)) == 0)
+			count_outcome(w, o);
+		if (rc == 0 && !c->objects_keep_pending)
+			rc = w_events_of(w, r->id);
+	}
+	w->version = version;
+	return rc;
+}
+
+/* Mark the pending events of each object id processed. */
+static int mark_objects(struct writer *w, const char *const *ids, size_t n)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < n && rc == 0; i++)
+		rc = w_events_of(w, ids[i]);
+	return rc;
+}
+
 int db_snapshot_commit(struct db *db, struct db_snapshot_commit *c,
 		       struct db_snapshot_counts *counts, struct err *e)
 {
@@ -1301,6 +1366,9 @@ int db_snapshot_commit(struct db *db, struct db_snapshot_commit *c,
 	if (full)
 		full_run = c->cursor->pull_run_id;
 	if ((c->page && (rc = w_page(&w, c->page, full_run, c->mark_events)) != 0) ||
+	    (c->nobjects && (rc = w_objects(&w, c)) != 0) ||
+	    (c->nprocessed_objects &&
+	     (rc = mark_objects(&w, c->processed_objects, c->nprocessed_objects)) != 0) ||
 	    (c->cursor && (rc = cursor_advance(&w, c->cursor, c->page)) != 0) ||
 	    (c->nprocessed_events &&
 	     (rc = mark_processed(&w, c->processed_events, c->nprocessed_events)) != 0) ||

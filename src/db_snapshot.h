@@ -18,6 +18,9 @@
  *     the parent no longer lists deleted, when the parent's embedded list
  *     is complete (has_more false); with has_more they are only upserted
  *     (line items: fetch the line_items endpoint and commit those pages);
+ *     a parent whose body has no embedded list at all (an event's
+ *     snapshot of a checkout session carries no line items) keeps its
+ *     children and its line_items_has_more;
  *   - tombstones, never holes: a deleted stub from a retrieve, a *.deleted
  *     event (except customer.subscription.deleted, a cancellation) or
  *     absence from a completed full relist sets deleted_at and keeps the
@@ -135,6 +138,20 @@ struct db_snapshot_commit {
 	int mark_events;                    /* mark the pending events of the page's rows processed */
 	const char *const *processed_events;/* event ids to mark processed */
 	size_t nprocessed_events;
+	/*
+	 * Loose objects of any snapshot kind but events and line items (an
+	 * incremental pull's event snapshots): each upserted like a page's row
+	 * (children, tombstone for a deleted stub), under object_versions[i]
+	 * when that array and entry are not NULL (else stripe_version), and
+	 * the pending events of each marked processed.
+	 */
+	const struct stripe_row *const *objects;
+	const char *const *object_versions;
+	size_t nobjects;
+	int objects_keep_pending;           /* leave the objects' events pending */
+	/* Objects (ids) whose pending events are marked processed: superseded. */
+	const char *const *processed_objects;
+	size_t nprocessed_objects;
 	const struct db_snapshot_events_cursor *events_cursor;  /* save it; NULL = leave */
 };
 

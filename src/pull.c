@@ -44,6 +44,12 @@ const enum stripe_kind pull_kinds[PULL_NKINDS] = {
 #define MAX_FIXED_WINDOWS 1000  /* --window-days windows per resource */
 #define PENDING_BATCH 2000      /* objects retrieved per round of pending events */
 #define MARK_BATCH 1000         /* events of kinds we keep no rows of, per commit */
+/*
+ * An event older than the last full relist of its kind by more than this
+ * is superseded by what the relist listed (Stripe's clock against ours;
+ * within it, see process_pending).
+ */
+#define PULL_CLOCK_SKEW_SEC 60
 
 /* --- the API of each resource ----------------------------------------------- */
 
@@ -291,7 +297,11 @@ struct puller {
 	int events_open;              /* events streams not done */
 	int save_events;              /* the run advances the events cursor */
 	struct db_snapshot_events_cursor new_events;
-	struct idset fetched;
+	struct idset fetched;         /* retrieved by this incremental run */
+	struct idset applied;         /* written from an event (or left to the window) */
+	struct idset windowed;        /* sessions left to the "since" window */
+	struct idset fallback;        /* windowed sessions the window did not hold */
+	int since_started;            /* the "since" window is being paged */
 	struct timespec t0;
 };
 
@@ -786,12 +796,17 @@ static void on_response(void *udata, const struct stripe_response *r, const stru
 		free(j);
 		return;
 	}
+	/* r->json is the client's parse of the body (validated there, retried
+	 * when truncated or invalid): the rows are read from it, no second parse */
 	if (j->type == JOB_RETRIEVE)
-		rc = stripe_rows_parse_object(r->body, r->body_len, j->kind, &pg, &pe);
+		rc = stripe_rows_parse_object_json(r->json, r->body, r->body_len, j->kind, &pg,
+						   &pe);
 	else if (j->page_kind == STRIPE_CHECKOUT_LINE_ITEM)
-		rc = stripe_rows_parse_line_items(r->body, r->body_len, j->cur.scope, &pg, &pe);
+		rc = stripe_rows_parse_line_items_json(r->json, r->body, r->body_len, j->cur.scope,
+						       &pg, &pe);
 	else
-		rc = stripe_rows_parse_page(r->body, r->body_len, j->page_kind, &pg, &pe);
+		rc = stripe_rows_parse_page_json(r->json, r->body, r->body_len, j->page_kind, &pg,
+						 &pe);
 	if (rc != 0) {
 		err_prefix(&pe, "GET %s%s%s (request %s)", r->path, r->query[0] ? "?" : "",
 			   r->query, r->request_id[0] ? r->request_id : "none");
@@ -888,15 +903,27 @@ static int run_failed(struct puller *p, int rc, struct err *e)
 	return rc;
 }
 
-/* Page line-item cursors of the run that are not done. */
+/*
+ * Page line-item cursors of the run that are not done, and an incremental
+ * run's "since" window of sessions (a full run pages its own windows).
+ */
 static void resume_line_items(struct puller *p, const struct cursor_list *l)
 {
 	size_t i;
 
-	for (i = 0; i < l->n; i++)
-		if (!l->v[i].done && stripe_kind_from_resource(l->v[i].resource) ==
-		    STRIPE_CHECKOUT_LINE_ITEM)
+	for (i = 0; i < l->n; i++) {
+		enum stripe_kind k = stripe_kind_from_resource(l->v[i].resource);
+
+		if (l->v[i].done)
+			continue;
+		if (k == STRIPE_CHECKOUT_LINE_ITEM)
 			start_pager(p, STRIPE_CHECKOUT_SESSION, STRIPE_CHECKOUT_LINE_ITEM, &l->v[i]);
+		else if (k == STRIPE_CHECKOUT_SESSION && strcmp(l->v[i].scope, "since") == 0 &&
+			 !p->since_started) {
+			p->since_started = 1;
+			start_pager(p, STRIPE_CHECKOUT_SESSION, STRIPE_CHECKOUT_SESSION, &l->v[i]);
+		}
+	}
 }
 
 /* The full relist of the kinds in mask, in run p->run_id (new or resumed). */
@@ -971,7 +998,10 @@ static int run_full(struct puller *p, unsigned mask, struct err *e)
 	return 0;
 }
 
-/* Pending events, one batch: objects to retrieve and events to mark. */
+/*
+ * Pending events, one batch: the objects they name (each once, oldest
+ * event first) and the events of kinds we keep no rows of, to mark.
+ */
 struct pending {
 	struct puller *p;
 	unsigned mask;
@@ -1025,15 +1055,354 @@ static void start_retrieve(struct puller *p, enum stripe_kind kind, const char *
 	job_send(j);
 }
 
-/* Retrieve the objects of pending events until none is left. */
-static int process_pending(struct puller *p, unsigned mask, int mark_others, struct err *e)
+/* What an incremental pull does with one changed object. */
+enum act {
+	ACT_MARK,       /* superseded: its newest event is applied, or older than a relist */
+	ACT_APPLY,      /* write its newest event's data.object */
+	ACT_APPLY_LI,   /* the same, then page its line items (a session) */
+	ACT_WINDOW,     /* a new session: re-listed with its line items (the "since" window) */
+	ACT_RETRIEVE    /* the snapshot is not enough: GET it */
+};
+
+/* The decisions of one batch, and what they keep alive until the commit. */
+struct act_plan {
+	enum act *act;
+	struct stripe_page **pages;    /* the parsed newest event of each object, or NULL */
+	char **versions;               /* its api_version (owned), or NULL */
+	long long *created;            /* ACT_WINDOW: the session's created */
+};
+
+static void plan_free(struct act_plan *pl, size_t n)
+{
+	size_t i;
+
+	for (i = 0; pl->pages && i < n; i++)
+		stripe_page_free(pl->pages[i]);
+	for (i = 0; pl->versions && i < n; i++)
+		free(pl->versions[i]);
+	free(pl->act);
+	free(pl->pages);
+	free(pl->versions);
+	free(pl->created);
+	memset(pl, 0, sizeof *pl);
+}
+
+/* The object of the newest event of object i (NULL: none parsed). */
+static const struct stripe_row *plan_object(const struct act_plan *pl, size_t i)
+{
+	const struct stripe_page *pg = pl->pages[i];
+
+	return pg && pg->count == 1 ? pg->rows[0].u.event.object : NULL;
+}
+
+/*
+ * Decide what to do with object (kind, id), whose events are pending:
+ *   - its newest stored event (created, then id) is processed, or older
+ *     than the last full relist of its kind (by more than
+ *     PULL_CLOCK_SKEW_SEC: Stripe's clock against ours): the snapshot is
+ *     already newer than every pending event; mark them processed;
+ *   - else the newest event's data.object is the object's state after its
+ *     last change we know of: apply it, unless it is not enough --
+ *     a subscription without its complete items list, an invoice without
+ *     lines (retrieve those), a checkout session without line items whose
+ *     line items the snapshot does not hold yet (a new session: re-listed
+ *     in the "since" window when created after window_floor, else applied
+ *     and its line items paged).  A session's line items never change once
+ *     it exists, so a known session keeps those it has.
+ * Taking the newest event, never a pending older one, is what keeps an
+ * older snapshot from overwriting a newer state; see process_pending for
+ * the rest of the argument.
+ */
+static int decide(struct puller *p, enum stripe_kind kind, const char *id,
+		  const long long *last_full, long long window_floor, int no_window,
+		  struct act_plan *pl, size_t i, struct err *e)
+{
+	struct db_pull_event ev;
+	struct err pe = { 0 };
+	const struct stripe_row *obj;
+	int rc, found, known;
+
+	pl->act[i] = ACT_RETRIEVE;
+	if ((rc = db_pull_newest_event(p->db, id, &ev, &found, e)) != 0)
+		return rc;
+	if (!found)
+		return 0;
+	if (ev.processed || (last_full[kind] > 0 &&
+			     ev.created < last_full[kind] - PULL_CLOCK_SKEW_SEC)) {
+		pl->act[i] = ACT_MARK;
+		free(ev.raw_json);
+		return 0;
+	}
+	rc = stripe_rows_parse_object(ev.raw_json, strlen(ev.raw_json), STRIPE_EVENT,
+				      &pl->pages[i], &pe);
+	free(ev.raw_json);
+	if (rc != 0)
+		return 0;   /* stored events were validated; retrieve anyway */
+	obj = plan_object(pl, i);
+	if (!obj || obj->kind != kind || !obj->id || strcmp(obj->id, id) != 0)
+		return 0;
+	if (pl->pages[i]->rows[0].u.event.api_version &&
+	    !(pl->versions[i] = strdup(pl->pages[i]->rows[0].u.event.api_version)))
+		return err_set(e, EXIT_SOFTWARE, "out of memory");
+	if (obj->deleted) {
+		pl->act[i] = ACT_APPLY;
+		return 0;
+	}
+	switch (kind) {
+	case STRIPE_SUBSCRIPTION:
+		if (obj->u.subscription.items_present && !obj->u.subscription.items_has_more)
+			pl->act[i] = ACT_APPLY;
+		return 0;
+	case STRIPE_INVOICE:
+		if (obj->u.invoice.lines_present)
+			pl->act[i] = ACT_APPLY;
+		return 0;
+	case STRIPE_CHECKOUT_SESSION:
+		if (obj->u.session.line_items_present) {
+			pl->act[i] = obj->u.session.line_items_has_more ? ACT_APPLY_LI : ACT_APPLY;
+			return 0;
+		}
+		if ((rc = db_pull_line_items_known(p->db, id, &known, e)) != 0)
+			return rc;
+		if (known)
+			pl->act[i] = ACT_APPLY;
+		else if (!no_window && obj->created.set && obj->created.v >= window_floor) {
+			pl->act[i] = ACT_WINDOW;
+			pl->created[i] = obj->created.v;
+		} else {
+			pl->act[i] = ACT_APPLY_LI;
+		}
+		return 0;
+	default:
+		pl->act[i] = ACT_APPLY;
+		return 0;
+	}
+}
+
+/*
+ * The "since" window of this incremental run: checkout sessions created
+ * at or after gte, listed with their line items.  Returns 1 when the
+ * window covers created (it is being paged, or will be), 0 when it is
+ * done already (the session was not in it: page its line items instead),
+ * -1 on failure (p failed).
+ */
+static int since_window(struct puller *p, long long gte, long long created)
+{
+	struct db_snapshot_cursor c;
+	struct err e = { 0 };
+
+	memset(&c, 0, sizeof c);
+	c.pull_run_id = p->run_id;
+	snprintf(c.resource, sizeof c.resource, "%s", stripe_kind_resource(STRIPE_CHECKOUT_SESSION));
+	snprintf(c.scope, sizeof c.scope, "since");
+	c.has_gte = 1;
+	c.created_gte = gte;
+	if (db_snapshot_cursor_open(p->db, &c, &e) != 0) {
+		fail(p, STRIPE_CHECKOUT_SESSION, &e);
+		return -1;
+	}
+	if (c.done || (c.has_gte && created < c.created_gte))
+		return 0;
+	if (!p->since_started) {
+		p->since_started = 1;
+		fig(p, STRIPE_CHECKOUT_SESSION)->active = 1;
+		start_pager(p, STRIPE_CHECKOUT_SESSION, STRIPE_CHECKOUT_SESSION, &c);
+	}
+	return 1;
+}
+
+/*
+ * Act on one batch of changed objects: decide each (decide()), then
+ *   1. commit the snapshots of sessions whose line items must be paged,
+ *      leaving their events pending, and open their line-item cursors
+ *      (a pull killed in between decides them again: nothing is lost);
+ *   2. commit every other snapshot, each object's pending events marked
+ *      processed with it, and the superseded objects' marks, in one
+ *      transaction;
+ *   3. queue the retrieves, the line-item pagers and the "since" window.
+ * The caller runs the client.
+ */
+static int apply_batch(struct puller *p, const struct pending *b, const long long *last_full,
+		       long long window_floor, struct err *e)
+{
+	struct act_plan pl;
+	const struct stripe_row **rows = NULL;
+	const char **vers = NULL, **marks = NULL;
+	size_t i, nrows = 0, nmarks = 0;
+	long long gte = 0;
+	int rc = 0, any_window = 0, k;
+	struct db_snapshot_counts n = { 0 };
+	struct db_snapshot_commit cm;
+
+	memset(&pl, 0, sizeof pl);
+	pl.act = calloc(b->n, sizeof *pl.act);
+	pl.pages = calloc(b->n, sizeof *pl.pages);
+	pl.versions = calloc(b->n, sizeof *pl.versions);
+	pl.created = calloc(b->n, sizeof *pl.created);
+	rows = calloc(b->n, sizeof *rows);
+	vers = calloc(b->n, sizeof *vers);
+	marks = calloc(b->n, sizeof *marks);
+	if (!pl.act || !pl.pages || !pl.versions || !pl.created || !rows || !vers || !marks) {
+		rc = err_set(e, EXIT_SOFTWARE, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < b->n; i++) {
+		const char *id = b->ids[i];
+		int again = idset_has(&p->applied, id) || idset_has(&p->fetched, id);
+
+		/* a windowed session still pending was not in the window: page its
+		 * items instead, once; anything else pending again is a bug */
+		if (again && (!idset_has(&p->windowed, id) || idset_has(&p->fallback, id))) {
+			rc = err_set(e, EXIT_SOFTWARE, "pull: events of \"%s\" stay pending after it "
+				     "was fetched", id);
+			goto out;
+		}
+		if (again && idset_add(&p->fallback, id) < 0)
+			goto oom;
+		if ((rc = decide(p, b->kinds[i], id, last_full, window_floor, again, &pl, i, e)) != 0)
+			goto out;
+		if (pl.act[i] == ACT_WINDOW && (!any_window || pl.created[i] < gte)) {
+			gte = pl.created[i];
+			any_window = 1;
+		}
+	}
+	/* the window: open (or find) it; sessions it cannot cover page their items */
+	for (i = 0; any_window && i < b->n; i++) {
+		int w;
+
+		if (pl.act[i] != ACT_WINDOW)
+			continue;
+		if ((w = since_window(p, gte, pl.created[i])) < 0) {
+			rc = p->err.code;
+			*e = p->err;
+			goto out;
+		}
+		if (w == 0)
+			pl.act[i] = ACT_APPLY_LI;
+		else if (idset_add(&p->windowed, b->ids[i]) < 0 || idset_add(&p->applied, b->ids[i]) < 0)
+			goto oom;
+	}
+	/* 1. sessions with line items to page: rows first, events left pending */
+	for (i = 0; i < b->n; i++)
+		if (pl.act[i] == ACT_APPLY_LI) {
+			vers[nrows] = pl.versions[i];
+			rows[nrows++] = plan_object(&pl, i);
+		}
+	if (nrows) {
+		memset(&cm, 0, sizeof cm);
+		cm.objects = rows;
+		cm.object_versions = vers;
+		cm.nobjects = nrows;
+		cm.objects_keep_pending = 1;
+		if ((rc = db_snapshot_commit(p->db, &cm, &n, e)) != 0)
+			goto out;
+		add_counts(fig(p, STRIPE_CHECKOUT_SESSION), &n);
+		for (i = 0; i < b->n; i++)
+			if (pl.act[i] == ACT_APPLY_LI && start_line_items(p, b->ids[i]) != 0) {
+				rc = p->err.code;
+				*e = p->err;
+				goto out;
+			}
+	}
+	/* 2. the other snapshots, a transaction per resource (for its figures),
+	 * each object's events marked with it; then the marks */
+	for (k = 0; k < PULL_NKINDS; k++) {
+		nrows = 0;
+		for (i = 0; i < b->n; i++)
+			if (pl.act[i] == ACT_APPLY && b->kinds[i] == pull_kinds[k]) {
+				vers[nrows] = pl.versions[i];
+				rows[nrows++] = plan_object(&pl, i);
+			}
+		if (!nrows)
+			continue;
+		memset(&cm, 0, sizeof cm);
+		memset(&n, 0, sizeof n);
+		cm.objects = rows;
+		cm.object_versions = vers;
+		cm.nobjects = nrows;
+		if ((rc = db_snapshot_commit(p->db, &cm, &n, e)) != 0)
+			goto out;
+		add_counts(fig(p, pull_kinds[k]), &n);
+	}
+	for (i = 0; i < b->n; i++)
+		if (pl.act[i] == ACT_MARK || pl.act[i] == ACT_APPLY_LI)
+			marks[nmarks++] = b->ids[i];
+	if (nmarks) {
+		memset(&cm, 0, sizeof cm);
+		cm.processed_objects = marks;
+		cm.nprocessed_objects = nmarks;
+		if ((rc = db_snapshot_commit(p->db, &cm, NULL, e)) != 0)
+			goto out;
+	}
+	/* figures: applied snapshots go to their resource */
+	for (i = 0; i < b->n; i++) {
+		struct pull_figures *f = fig(p, b->kinds[i]);
+
+		f->active = 1;
+		if (pl.act[i] == ACT_APPLY || pl.act[i] == ACT_APPLY_LI) {
+			f->objects++;
+			f->applied++;
+			if (idset_add(&p->applied, b->ids[i]) < 0)
+				goto oom;
+		}
+	}
+	/* 3. retrieves (the window and the line-item pagers are queued already) */
+	for (i = 0; i < b->n; i++)
+		if (pl.act[i] == ACT_RETRIEVE) {
+			if (idset_add(&p->fetched, b->ids[i]) < 0)
+				goto oom;
+			start_retrieve(p, b->kinds[i], b->ids[i], 0);
+		}
+	goto out;
+oom:
+	rc = err_set(e, EXIT_SOFTWARE, "out of memory");
+out:
+	plan_free(&pl, b->n);
+	free(rows);
+	free(vers);
+	free(marks);
+	return rc;
+}
+
+/*
+ * Handle the objects of pending events until none is left (one batch of
+ * PENDING_BATCH objects a round; each round's requests run before the
+ * next).
+ *
+ * Ordering.  An object takes the data.object of its NEWEST stored event,
+ * and only when that event is not processed: a processed newest event
+ * means the snapshot already holds that state or a newer one (it was
+ * applied, or the object was listed or retrieved after the event was
+ * stored).  Older pending events are marked processed with it.  Events of
+ * a window are all read before any is applied, so the newest of them is
+ * the object's state at its last change up to the window's end, the pull's
+ * start.  A full relist lists after the pull's start, so an event older
+ * than the relist's start (minus PULL_CLOCK_SKEW_SEC) never overwrites
+ * what it listed; within that margin, or when a relist ran in the same
+ * pull and the object changed again after the pull's start, the event
+ * can be older than the listed state -- only by changes whose events come
+ * after this window, which the next incremental pull reads and applies.
+ * Retrieves and the "since" window read the current state and mark the
+ * object's events processed, so they are never overwritten either.
+ */
+static int process_pending(struct puller *p, unsigned mask, int mark_others,
+			   long long window_floor, struct err *e)
 {
 	struct pending b;
 	const char **marks = NULL;
+	long long last_full[STRIPE_KIND_COUNT];
 	size_t i;
-	int rc = 0, round;
+	int rc = 0, k, found;
 
 	memset(&b, 0, sizeof b);
+	memset(last_full, 0, sizeof last_full);
+	for (k = 0; k < PULL_NKINDS; k++) {
+		long long t = 0;
+
+		if ((rc = db_snapshot_last_full(p->db, pull_kinds[k], &t, &found, e)) != 0)
+			return rc;
+		last_full[pull_kinds[k]] = found ? t : 0;
+	}
 	b.p = p;
 	b.mask = mask;
 	b.mark_others = mark_others;
@@ -1045,7 +1414,7 @@ static int process_pending(struct puller *p, unsigned mask, int mark_others, str
 		rc = err_set(e, EXIT_SOFTWARE, "out of memory");
 		goto out;
 	}
-	for (round = 0;; round++) {
+	for (;;) {
 		b.n = 0;
 		b.nmarks = 0;
 		idset_free(&b.batch);
@@ -1068,19 +1437,8 @@ static int process_pending(struct puller *p, unsigned mask, int mark_others, str
 			if ((rc = db_snapshot_commit(p->db, &cm, NULL, e)) != 0)
 				goto out;
 		}
-		for (i = 0; i < b.n; i++) {
-			if (idset_has(&p->fetched, b.ids[i]) && round > 0) {
-				rc = err_set(e, EXIT_SOFTWARE, "pull: events of \"%s\" stay pending "
-					     "after it was retrieved", b.ids[i]);
-				goto out;
-			}
-			if (idset_add(&p->fetched, b.ids[i]) < 0) {
-				rc = err_set(e, EXIT_SOFTWARE, "out of memory");
-				goto out;
-			}
-			fig(p, b.kinds[i])->active = 1;
-			start_retrieve(p, b.kinds[i], b.ids[i], 0);
-		}
+		if (b.n && (rc = apply_batch(p, &b, last_full, window_floor, e)) != 0)
+			goto out;
 		if ((rc = run_client(p, e)) != 0)
 			goto out;
 	}
@@ -1158,6 +1516,10 @@ static int run_incremental(struct puller *p, unsigned mask, struct err *e)
 	memset(p->rs, 0, sizeof p->rs);
 	memset(c, 0, sizeof c);
 	idset_free(&p->fetched);
+	idset_free(&p->applied);
+	idset_free(&p->windowed);
+	idset_free(&p->fallback);
+	p->since_started = 0;
 	p->save_events = mask == ALL_MASK;
 	p->events_open = 0;
 	fig(p, STRIPE_EVENT)->active = 1;
@@ -1211,7 +1573,7 @@ static int run_incremental(struct puller *p, unsigned mask, struct err *e)
 	if ((rc = run_client(p, e)) != 0)
 		return run_failed(p, rc, e);
 	fig(p, STRIPE_EVENT)->done = 1;
-	if ((rc = process_pending(p, mask, mask == ALL_MASK, e)) != 0 ||
+	if ((rc = process_pending(p, mask, mask == ALL_MASK, from - DAY, e)) != 0 ||
 	    (rc = recheck(p, mask, from, to, e)) != 0)
 		return run_failed(p, rc, e);
 	for (k = 0; k < PULL_NKINDS; k++)
@@ -1334,5 +1696,8 @@ out:
 	tick(&p);
 	stripe_client_free(p.c);
 	idset_free(&p.fetched);
+	idset_free(&p.applied);
+	idset_free(&p.windowed);
+	idset_free(&p.fallback);
 	return rc;
 }

@@ -16,10 +16,16 @@
  *      than PULL_STALE_DAYS, and all of them when the events cursor is
  *      missing or older than that (events live 30 days at Stripe);
  *   3. an incremental pull: /v1/events since the events cursor minus
- *      PULL_OVERLAP_SEC, each changed object retrieved once, plus a
- *      bounded re-check of objects whose non-final state had a deadline
- *      pass in that window (open sessions past expires_at, trials past
- *      trial_end, incomplete subscriptions past 23 h, pending refunds).
+ *      PULL_OVERLAP_SEC; each changed object takes the data.object of its
+ *      newest event (Stripe's events carry full snapshots), and is
+ *      retrieved only where that snapshot is not enough (a subscription
+ *      whose items list is incomplete, an invoice without lines); new
+ *      checkout sessions, whose events carry no line items, are re-listed
+ *      with their line items in one created-time window; plus a bounded
+ *      re-check of objects whose non-final state had a deadline pass in
+ *      that window (open sessions past expires_at, trials past trial_end,
+ *      incomplete subscriptions past 23 h, pending refunds).  See
+ *      process_pending() in pull.c for the ordering rules.
  *
  * Full relist: per resource, a probe page (limit = page size) tells
  * whether the resource fits one page; if not, a binary search with
@@ -67,6 +73,7 @@ struct pull_figures {
 	long long inserted, updated, unchanged, tombstoned;
 	long long pages, requests, retries, rate_limited;
 	long long retrieved;         /* objects retrieved by id (incremental) */
+	long long applied;           /* objects written from an event's data.object */
 	long long rechecked;         /* of those, re-checks of non-final states */
 	int active;                  /* part of this pull */
 	int full;                    /* fully relisted */

@@ -836,8 +836,11 @@ static void sc_finish(struct stripe_client *c, struct sc_xfer *x, CURLcode res, 
 	} else {
 		json_error_t je;
 
+		/* the one parse of the body: stripe_rows reads this tree
+		 * (stripe_rows_parse_*_json), so it rejects what stripe_rows
+		 * rejects: duplicate keys, NUL in strings (jansson's default) */
 		if (x->len)
-			json = json_loadb(x->body, x->len, 0, &je);
+			json = json_loadb(x->body, x->len, JSON_REJECT_DUPLICATES, &je);
 		if (json && !json_is_object(json)) {
 			json_decref(json);
 			json = NULL;

@@ -98,7 +98,10 @@ struct stripe_response {
 	long status;               /* HTTP status of the last attempt; 0 if none */
 	const char *body;          /* last attempt's body, NUL-terminated ("" if none) */
 	size_t body_len;
-	json_t *json;              /* body parsed as a JSON object, or NULL */
+	json_t *json;              /* body parsed as a JSON object, or NULL (jansson,
+				    * JSON_REJECT_DUPLICATES: a 2xx body that does not
+				    * parse is retried like a truncated one; callers read
+				    * rows from this tree, see stripe_rows_parse_*_json) */
 	const char *request_id;    /* Request-Id header of the last attempt, or "" */
 	const char *stripe_version;/* Stripe-Version header of the last attempt, or "" */
 	const char *error_type;    /* Stripe error object of a failed answer, or "" */

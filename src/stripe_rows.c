@@ -1220,9 +1220,14 @@ static int parse_row(struct pctx *c, json_t *o, enum stripe_kind kind, const cha
 
 /* --- pages ---------------------------------------------------------------- */
 
-/* Decode body into a new page with its tree; *root is the top-level value. */
-static int page_start(const char *body, size_t len, enum stripe_kind kind, const char *label,
-		      struct stripe_page **out, json_t **root, struct err *e)
+/*
+ * Decode body into a new page with its tree; *root is the top-level value.
+ * tree: the body already parsed by the caller (with JSON_REJECT_DUPLICATES,
+ * as below): the page takes a reference instead of parsing again; NULL:
+ * parse body here.
+ */
+static int page_start(const char *body, size_t len, json_t *tree, enum stripe_kind kind,
+		      const char *label, struct stripe_page **out, json_t **root, struct err *e)
 {
 	struct stripe_page *p;
 	json_error_t jerr;
@@ -1239,6 +1244,12 @@ static int page_start(const char *body, size_t len, enum stripe_kind kind, const
 	}
 	p->kind = kind;
 	p->mem->blk_hint = len + 64;
+	if (tree) {
+		p->mem->root = json_incref(tree);
+		*root = tree;
+		*out = p;
+		return 0;
+	}
 	p->mem->root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!p->mem->root) {
 		stripe_page_free(p);
@@ -1251,7 +1262,7 @@ static int page_start(const char *body, size_t len, enum stripe_kind kind, const
 }
 
 /* A list body: check the envelope, then parse each element of data. */
-static int parse_list(const char *body, size_t len, enum stripe_kind kind,
+static int parse_list(const char *body, size_t len, json_t *tree, enum stripe_kind kind,
 		      const char *session_id, struct stripe_page **out, struct err *e)
 {
 	struct stripe_page *p;
@@ -1263,7 +1274,7 @@ static int parse_list(const char *body, size_t len, enum stripe_kind kind,
 	int rc;
 
 	snprintf(label, sizeof label, "%s page", stripe_kind_resource(kind));
-	if ((rc = page_start(body, len, kind, label, &p, &root, e)) != 0)
+	if ((rc = page_start(body, len, tree, kind, label, &p, &root, e)) != 0)
 		return rc;
 	c.mem = p->mem;
 	type = json_is_object(root) ? json_object_get(root, "object") : NULL;
@@ -1322,23 +1333,42 @@ fail:
 int stripe_rows_parse_page(const char *body, size_t len, enum stripe_kind kind,
 			   struct stripe_page **out, struct err *e)
 {
+	return stripe_rows_parse_page_json(NULL, body, len, kind, out, e);
+}
+
+int stripe_rows_parse_page_json(json_t *root, const char *body, size_t len,
+				enum stripe_kind kind, struct stripe_page **out, struct err *e)
+{
 	*out = NULL;
 	if (kind == STRIPE_CHECKOUT_LINE_ITEM)
 		return err_set(e, EXIT_SOFTWARE, "stripe rows: line items need their session");
-	return parse_list(body, len, kind, NULL, out, e);
+	return parse_list(body, len, root, kind, NULL, out, e);
 }
 
 int stripe_rows_parse_line_items(const char *body, size_t len, const char *session_id,
 				 struct stripe_page **out, struct err *e)
 {
+	return stripe_rows_parse_line_items_json(NULL, body, len, session_id, out, e);
+}
+
+int stripe_rows_parse_line_items_json(json_t *root, const char *body, size_t len,
+				      const char *session_id, struct stripe_page **out,
+				      struct err *e)
+{
 	*out = NULL;
 	if (!session_id || !id_ok(session_id))
 		return err_set(e, EXIT_SOFTWARE, "stripe rows: bad checkout session id");
-	return parse_list(body, len, STRIPE_CHECKOUT_LINE_ITEM, session_id, out, e);
+	return parse_list(body, len, root, STRIPE_CHECKOUT_LINE_ITEM, session_id, out, e);
 }
 
 int stripe_rows_parse_object(const char *body, size_t len, enum stripe_kind kind,
 			     struct stripe_page **out, struct err *e)
+{
+	return stripe_rows_parse_object_json(NULL, body, len, kind, out, e);
+}
+
+int stripe_rows_parse_object_json(json_t *tree, const char *body, size_t len,
+				  enum stripe_kind kind, struct stripe_page **out, struct err *e)
 {
 	struct stripe_page *p;
 	struct pctx c = { .e = e };
@@ -1350,7 +1380,7 @@ int stripe_rows_parse_object(const char *body, size_t len, enum stripe_kind kind
 	if (kind == STRIPE_CHECKOUT_LINE_ITEM)
 		return err_set(e, EXIT_SOFTWARE, "stripe rows: line items need their session");
 	snprintf(label, sizeof label, "%s object", stripe_kind_object(kind));
-	if ((rc = page_start(body, len, kind, label, &p, &root, e)) != 0)
+	if ((rc = page_start(body, len, tree, kind, label, &p, &root, e)) != 0)
 		return rc;
 	c.mem = p->mem;
 	c.where = label;

@@ -246,6 +246,26 @@ int stripe_rows_parse_line_items(const char *body, size_t len, const char *sessi
 int stripe_rows_parse_object(const char *body, size_t len, enum stripe_kind kind,
 			     struct stripe_page **out, struct err *e);
 
+/*
+ * The same three, for a body the caller has parsed already (the client
+ * validates every response body with jansson; parsing it again here cost
+ * as much as the first time).  root must be the tree jansson made of
+ * exactly body[0..len) with JSON_REJECT_DUPLICATES (and without
+ * JSON_ALLOW_NUL): the page takes a reference to it (json_incref) and
+ * reads the raw JSON of each object from body, which is only read during
+ * the call (a tree of other bytes would give rows from the tree and raw
+ * JSON from the body: never memory-unsafe, but wrong).  root NULL: parse
+ * body, as the functions above.
+ */
+struct json_t;
+int stripe_rows_parse_page_json(struct json_t *root, const char *body, size_t len,
+				enum stripe_kind kind, struct stripe_page **out, struct err *e);
+int stripe_rows_parse_line_items_json(struct json_t *root, const char *body, size_t len,
+				      const char *session_id, struct stripe_page **out,
+				      struct err *e);
+int stripe_rows_parse_object_json(struct json_t *root, const char *body, size_t len,
+				  enum stripe_kind kind, struct stripe_page **out, struct err *e);
+
 /* Free a page and everything its rows point at; NULL is fine. */
 void stripe_page_free(struct stripe_page *p);
 

@@ -556,15 +556,21 @@ static void test_retries_exhausted(void)
 		     "invoices: ");
 }
 
-/* An event about an object Stripe does not have: the retrieve's 404 fails the pull. */
+/*
+ * An event about an object Stripe does not have, whose snapshot is not
+ * enough (a subscription with more items than its event holds, dated
+ * after the relist so it is not superseded): the retrieve's 404 fails the
+ * pull.
+ */
 static void test_retrieve_404(void)
 {
 	static const char page[] =
 		"{\"object\":\"list\",\"has_more\":false,\"data\":[{\"id\":\"evt_gone1\","
-		"\"object\":\"event\",\"type\":\"customer.updated\",\"created\":1790000000,"
-		"\"livemode\":false,\"api_version\":\"2025-08-27.basil\",\"data\":{\"object\":"
-		"{\"id\":\"cus_doesNotExist\",\"object\":\"customer\",\"created\":1,"
-		"\"livemode\":false,\"metadata\":{}}}}]}";
+		"\"object\":\"event\",\"type\":\"customer.subscription.updated\","
+		"\"created\":4000000000,\"livemode\":false,\"api_version\":\"2025-08-27.basil\","
+		"\"data\":{\"object\":{\"id\":\"sub_doesNotExist\",\"object\":\"subscription\","
+		"\"created\":1,\"livemode\":false,\"status\":\"active\",\"customer\":\"cus_x\","
+		"\"metadata\":{},\"items\":{\"object\":\"list\",\"data\":[],\"has_more\":true}}}}]}";
 	struct pull_result res;
 	struct stripe_page *pg = NULL;
 	struct db_snapshot_commit cm;
@@ -583,9 +589,104 @@ static void test_retrieve_404(void)
 	CHECK_INT(db_snapshot_commit(db, &cm, NULL, &e), 0);
 	stripe_page_free(pg);
 	CHECK_INT(pull(db, &G, NULL, &res, &e), EXIT_DATAERR);
-	CHECK_CONTAINS(e.msg, "customers: GET /v1/customers/cus_doesNotExist: 404");
+	CHECK_CONTAINS(e.msg, "subscriptions: GET /v1/subscriptions/sub_doesNotExist: 404");
 	sums_of(db, 1, &after);
 	CHECK(sums_equal(&before, &after, 0));
+	db_close(db);
+}
+
+static long routes(const struct fake *fk, int retrieves, long *events);
+static long long count_sql(struct db *db, const char *sql);
+
+/* Commit one event about customer id (created, email) as an events page. */
+static void put_customer_event(struct db *db, const char *evt, long long created,
+			       const char *id, const char *email)
+{
+	char page[1024];
+	struct stripe_page *pg = NULL;
+	struct db_snapshot_commit cm;
+	struct err e = { 0 };
+	int n;
+
+	n = snprintf(page, sizeof page, "{\"object\":\"list\",\"has_more\":false,\"data\":[{"
+		     "\"id\":\"%s\",\"object\":\"event\",\"type\":\"customer.updated\","
+		     "\"created\":%lld,\"livemode\":false,\"api_version\":\"2025-08-27.basil\","
+		     "\"data\":{\"object\":{\"id\":\"%s\",\"object\":\"customer\","
+		     "\"created\":1,\"livemode\":false,\"email\":\"%s\",\"metadata\":{}}}}]}",
+		     evt, created, id, email);
+	CHECK(n > 0 && (size_t)n < sizeof page);
+	CHECK_INT(stripe_rows_parse_page(page, (size_t)n, STRIPE_EVENT, &pg, &e), 0);
+	memset(&cm, 0, sizeof cm);
+	cm.page = pg;
+	CHECK_INT(db_snapshot_commit(db, &cm, NULL, &e), 0);
+	stripe_page_free(pg);
+}
+
+/* The email of customer id in the snapshot, into buf ("" when none). */
+static void customer_email(struct db *db, const char *id, char *buf, size_t sz)
+{
+	sqlite3_stmt *st;
+	struct err e = { 0 };
+
+	buf[0] = '\0';
+	if (db_prepare(db, "SELECT email FROM stripe_customers WHERE id = ?1", &st, &e) != 0)
+		return;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		snprintf(buf, sz, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+}
+
+/*
+ * Event snapshots are applied newest first and never over a newer state:
+ * of two pending events the newest wins whatever order they were stored
+ * in; an event stored later but older than one applied is only marked;
+ * an event older than the last full relist is superseded by it.  None of
+ * it costs a request but the events pages.
+ */
+static void test_event_order(void)
+{
+	struct pull_result res;
+	struct err e;
+	struct db *db = new_db();
+	char a[DB_SNAPSHOT_ID_MAX], b[DB_SNAPSHOT_ID_MAX], email[128];
+	sqlite3_stmt *st;
+	long events;
+
+	if (!db)
+		return;
+	fake_faults(&G, "{\"clear\":true}");
+	CHECK_INT(pull(db, &G, NULL, &res, &e), 0);
+	a[0] = b[0] = '\0';
+	CHECK_INT(db_prepare(db, "SELECT id FROM stripe_customers ORDER BY id LIMIT 2", &st, &e), 0);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		snprintf(a, sizeof a, "%s", (const char *)sqlite3_column_text(st, 0));
+	if (sqlite3_step(st) == SQLITE_ROW)
+		snprintf(b, sizeof b, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	CHECK(a[0] && b[0]);
+	/* newest stored first, then an older one: the newest wins */
+	put_customer_event(db, "evt_ord2", 4000000010LL, a, "new@example.test");
+	put_customer_event(db, "evt_ord1", 4000000000LL, a, "old@example.test");
+	/* older than the relist: superseded */
+	put_customer_event(db, "evt_ord0", 1000, b, "ancient@example.test");
+	fake_faults(&G, "{\"clear\":true}");
+	CHECK_INT(pull(db, &G, NULL, &res, &e), 0);
+	CHECK(res.did_incremental && !res.did_full);
+	customer_email(db, a, email, sizeof email);
+	CHECK_STR(email, "new@example.test");
+	customer_email(db, b, email, sizeof email);
+	CHECK(strcmp(email, "ancient@example.test") != 0);
+	CHECK_INT(res.res[STRIPE_CUSTOMER].applied, 1);
+	CHECK_INT(routes(&G, 1, &events), 0);
+	CHECK_INT(routes(&G, 0, &events), 0);
+	/* stored after the newest was applied, but older: only marked */
+	put_customer_event(db, "evt_ord1b", 4000000005LL, a, "stale@example.test");
+	CHECK_INT(pull(db, &G, NULL, &res, &e), 0);
+	customer_email(db, a, email, sizeof email);
+	CHECK_STR(email, "new@example.test");
+	CHECK_INT(res.res[STRIPE_CUSTOMER].applied, 0);
+	CHECK_INT(count_sql(db, "SELECT count(*) FROM stripe_events WHERE processed = 0"), 0);
 	db_close(db);
 }
 
@@ -648,6 +749,48 @@ static long routes(const struct fake *fk, int retrieves, long *events)
 	return n;
 }
 
+/* Requests the fake counted on one route ("GET /v1/checkout/sessions"). */
+static long route(const struct fake *fk, const char *key)
+{
+	json_t *j = fake_ctl(fk, "/_fake/stats", NULL);
+	long n;
+
+	if (!j)
+		return -1;
+	n = (long)json_integer_value(json_object_get(json_object_get(j, "by_path"), key));
+	json_decref(j);
+	return n;
+}
+
+/* Rows of one SQL count over db (-1 on error). */
+static long long count_sql(struct db *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	struct err e = { 0 };
+	long long n = -1;
+
+	if (db_prepare(db, sql, &st, &e) != 0)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/*
+ * Incremental: the changed objects come from their newest events'
+ * data.object, so the requests are exactly
+ *   - the events pages (two streams),
+ *   - no retrieve but the re-checks (the fake's subscriptions have at most
+ *     3 items, so every event holds them all; invoices hold their lines),
+ *   - one list page of checkout sessions when sessions were added (the
+ *     "since" window: the added sessions, with their line items; the fake
+ *     dates added objects now, after every generated one, and 40
+ *     mutations add fewer than 100 sessions), and
+ *   - one line_items page per added session with more line items than
+ *     the expanded list holds (line_items_has_more = 1 in the snapshot).
+ * Sessions that only changed keep the line items the snapshot has.
+ */
 static void test_incremental(void)
 {
 	static const char *const args[] = { "--generate", "2000", "--seed", "9", NULL };
@@ -658,7 +801,10 @@ static void test_incremental(void)
 	struct db *d1, *d2;
 	json_t *mut, *list, *it, *ids;
 	size_t i;
-	long events, changed = 0, lists, gets;
+	long events, changed = 0, lists, gets, sessions_added = 0, windows, li_pages;
+	long long li_more, applied = 0;
+	char sql[8192];
+	size_t len;
 
 	if (fake_start(&m, args) != 0 || !(d1 = new_db()) || !(d2 = new_db())) {
 		CHECK(0);
@@ -667,31 +813,54 @@ static void test_incremental(void)
 	CHECK_INT(pull(d1, &m, NULL, &res, &e), 0);
 	mut = fake_ctl(&m, "/_fake/mutate", "{\"count\":40,\"seed\":4}");
 	CHECK(mut != NULL);
-	/* one retrieve per object with a change that is not a deletion */
+	/* objects with a change that is not a deletion; the sessions added */
 	list = json_object_get(mut, "mutations");
 	ids = json_object();
-	json_array_foreach(list, i, it)
-		if (strcmp(json_string_value(json_object_get(it, "action")), "delete") != 0)
-			json_object_set_new(ids, json_string_value(json_object_get(it, "id")),
-					    json_true());
+	len = (size_t)snprintf(sql, sizeof sql, "SELECT count(*) FROM stripe_checkout_sessions "
+			       "WHERE line_items_has_more = 1 AND id IN (''");
+	json_array_foreach(list, i, it) {
+		const char *act = json_string_value(json_object_get(it, "action"));
+		const char *id = json_string_value(json_object_get(it, "id"));
+
+		if (strcmp(act, "delete") != 0)
+			json_object_set_new(ids, id, json_true());
+		if (strcmp(act, "add") == 0 && strncmp(id, "cs_", 3) == 0) {
+			sessions_added++;
+			if (len < sizeof sql)
+				len += (size_t)snprintf(sql + len, sizeof sql - len, ",'%s'", id);
+		}
+	}
+	if (len < sizeof sql)
+		len += (size_t)snprintf(sql + len, sizeof sql - len, ")");
+	CHECK(len < sizeof sql);
 	changed = (long)json_object_size(ids);
 	json_decref(ids);
 	CHECK(changed > 20);
+	CHECK(sessions_added > 0);
 	fake_faults(&m, "{\"clear\":true}");   /* zero the counters */
 	CHECK_INT(pull(d1, &m, NULL, &res, &e), 0);
 	CHECK(!res.did_full);
 	CHECK(res.did_incremental);
 	lists = routes(&m, 0, &events);
 	gets = routes(&m, 1, &events);
-	CHECK_INT(lists, 0);
+	windows = route(&m, "GET /v1/checkout/sessions");
+	li_pages = route(&m, "GET /v1/checkout/sessions/{id}/line_items");
+	li_more = count_sql(d1, sql);
 	CHECK(events >= 2);
+	CHECK_INT(windows, 1);
+	CHECK_INT(li_pages, li_more);
+	CHECK_INT(lists, windows + li_pages);
 	{
 		long long rechecked = 0;
 		int k;
 
-		for (k = 0; k < PULL_NKINDS; k++)
+		for (k = 0; k < PULL_NKINDS; k++) {
 			rechecked += res.res[pull_kinds[k]].rechecked;
-		CHECK_INT(gets - rechecked, changed);
+			applied += res.res[pull_kinds[k]].applied;
+		}
+		CHECK_INT(gets - rechecked, 0);
+		/* every changed object but the added sessions came from its event */
+		CHECK_INT(applied, changed - sessions_added);
 	}
 	CHECK(res.events_new >= changed);
 	/* a fresh full pull of the changed account gives the same live snapshot */
@@ -812,6 +981,7 @@ int main(void)
 		RUN(test_retries_exhausted);
 		RUN(test_retrieve_404);
 		RUN(test_interrupt_and_resume);
+		RUN(test_event_order);
 		RUN(test_only);
 		RUN(test_incremental);
 		fake_stop(&G);

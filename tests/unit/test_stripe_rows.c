@@ -601,6 +601,67 @@ static void test_line_item_pages_and_retrieve(void)
 	free(body);
 }
 
+/*
+ * The _json variants read the caller's tree (the client's parse) and give
+ * the same rows and raw JSON as parsing the body here; the page holds its
+ * own reference, so the caller may drop the tree first.
+ */
+static void test_parse_from_tree(void)
+{
+	static const struct { const char *file; enum stripe_kind kind; int list; } cases[] = {
+		{ "gen_subscriptions_2026.json", STRIPE_SUBSCRIPTION, 1 },
+		{ "gen_invoices_2023.json", STRIPE_INVOICE, 1 },
+		{ "gen_checkout_sessions.json", STRIPE_CHECKOUT_SESSION, 1 },
+		{ "gen_events.json", STRIPE_EVENT, 1 },
+		{ "basic_line_items_bulk_p2.json", STRIPE_CHECKOUT_LINE_ITEM, 1 },
+		{ "gen_customer_object.json", STRIPE_CUSTOMER, 0 },
+	};
+	static const char sess[] = "cs_test_a1TuCarolBulkSeats00006";
+	char path[256];
+	size_t i, k;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct stripe_page *a = NULL, *b = NULL;
+		struct err e = { 0 };
+		json_error_t je;
+		size_t len = 0;
+		char *body;
+		json_t *tree;
+
+		snprintf(path, sizeof path, PAGES "%s", cases[i].file);
+		body = read_file(path, &len);
+		CHECK(body != NULL);
+		if (!body)
+			continue;
+		tree = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+		CHECK(tree != NULL);
+		if (cases[i].kind == STRIPE_CHECKOUT_LINE_ITEM) {
+			CHECK_INT(stripe_rows_parse_line_items(body, len, sess, &a, &e), 0);
+			CHECK_INT(stripe_rows_parse_line_items_json(tree, body, len, sess, &b, &e), 0);
+		} else if (cases[i].list) {
+			CHECK_INT(stripe_rows_parse_page(body, len, cases[i].kind, &a, &e), 0);
+			CHECK_INT(stripe_rows_parse_page_json(tree, body, len, cases[i].kind, &b, &e), 0);
+		} else {
+			CHECK_INT(stripe_rows_parse_object(body, len, cases[i].kind, &a, &e), 0);
+			CHECK_INT(stripe_rows_parse_object_json(tree, body, len, cases[i].kind, &b, &e),
+				  0);
+		}
+		json_decref(tree);
+		free(body);
+		CHECK(a && b);
+		if (a && b) {
+			CHECK_INT(a->count, b->count);
+			CHECK_INT(a->has_more, b->has_more);
+			for (k = 0; k < a->count && k < b->count; k++) {
+				CHECK_STR(a->rows[k].id, b->rows[k].id);
+				CHECK_STR(a->rows[k].raw_json, b->rows[k].raw_json);
+			}
+		}
+		stripe_page_free(a);
+		stripe_page_free(b);
+	}
+}
+
 static struct stripe_page *parse_str(const char *s, enum stripe_kind kind, int as_page,
 				     struct err *e)
 {
@@ -844,6 +905,7 @@ int main(void)
 	RUN(test_basic_fixtures);
 	RUN(test_fake_pages);
 	RUN(test_fake_pages_shapes_agree);
+	RUN(test_parse_from_tree);
 	RUN(test_line_item_pages_and_retrieve);
 	RUN(test_currency_case_and_deleted);
 	RUN(test_malformed);
