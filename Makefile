@@ -91,7 +91,7 @@ $(BUILD)/rules_embed.c: $(BUILD)/tools/embed $(RULES)
 $(BUILD)/rules_embed.o: $(BUILD)/rules_embed.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/harness.h tests/unit/fakeserver.h $(BUILD)/libtrueup.a
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libtrueup.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libtrueup.a $(ALL_LDFLAGS) $(LIBS)
 

@@ -68,27 +68,6 @@ static void set_counts(struct cmd_ctx *ctx, const struct reconcile_result *r)
 		 r->total.open[SEV_HIGH], r->total.open[SEV_MEDIUM], r->total.open[SEV_INFO]);
 }
 
-/* Append the codes of list to codes (no duplicates). */
-static int add_rules(const char *list, const char **codes, size_t *n)
-{
-	const char *more[RECONCILE_NRULES];
-	struct err e = { 0 };
-	size_t m, i, k;
-	int rc;
-
-	if ((rc = reconcile_parse_rules(list, more, &m, &e)) != 0) {
-		log_error("reconcile: --rule: %s", e.msg);
-		return rc;
-	}
-	for (i = 0; i < m; i++) {
-		for (k = 0; k < *n && codes[k] != more[i]; k++)
-			;
-		if (k == *n)
-			codes[(*n)++] = more[i];
-	}
-	return 0;
-}
-
 int cmd_reconcile(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -114,8 +93,10 @@ int cmd_reconcile(struct cmd_ctx *ctx, int argc, char **argv)
 			out_printf("%s", usage_reconcile);
 			return EXIT_OK;
 		case 'r':
-			if ((rc = add_rules(optarg, codes, &n)) != 0)
+			if ((rc = reconcile_add_rules(optarg, codes, &n, &e)) != 0) {
+				log_error("reconcile: --rule: %s", e.msg);
 				return rc;
+			}
 			break;
 		case 'f':
 			if ((fail_on = db_severity_parse(optarg)) < 0) {

@@ -9,7 +9,10 @@
 #include <time.h>
 
 #include "commands.h"
+#include "db_findings.h"
 #include "db_jobs.h"
+#include "db_snapshot.h"
+#include "reconcile.h"
 #include "jobs.h"
 #include "log.h"
 
@@ -23,6 +26,47 @@ static int print_count(const char *table, long long rows, void *arg)
 {
 	(void)arg;
 	out_printf("  %-18s %10lld\n", table, rows);
+	return 0;
+}
+
+static int print_drift(const struct db_findings_rule_summary *x, void *arg)
+{
+	int *n = arg;
+
+	if ((*n)++ == 0)
+		out_printf("  %-4s %-30s %8s %6s %6s %6s %8s\n", "rule", "name", "critical", "high",
+			   "medium", "info", "repaired");
+	out_printf("  %-4s %-30s %8lld %6lld %6lld %6lld %8lld\n", x->rule,
+		   reconcile_rule_name(x->rule) ? reconcile_rule_name(x->rule) : "?",
+		   x->open[SEV_CRITICAL], x->open[SEV_HIGH], x->open[SEV_MEDIUM], x->open[SEV_INFO],
+		   x->repaired);
+	return 0;
+}
+
+/* Snapshot freshness and open drift by rule (SPEC: status). */
+static int print_drift_state(struct cmd_ctx *ctx)
+{
+	struct db_snapshot_pull_info p;
+	struct err e = { 0 };
+	int found, rc, n = 0;
+
+	if ((rc = db_snapshot_pull_last(ctx->db, &p, &found, &e)) != 0) {
+		log_error("status: %s", e.msg);
+		return rc;
+	}
+	if (!found)
+		out_printf("stripe snapshot: none yet (run 'trueup pull')\n");
+	else
+		out_printf("stripe snapshot: pull %lld (%s) %s, started %s%s%s%s%s\n", p.id, p.mode,
+			   p.status, p.started_at, p.finished_at[0] ? ", finished " : "",
+			   p.finished_at, p.error[0] ? ": " : "", p.error);
+	out_printf("open drift by rule:\n");
+	if ((rc = db_findings_summary(ctx->db, print_drift, &n, &e)) != 0) {
+		log_error("status: %s", e.msg);
+		return rc;
+	}
+	if (n == 0)
+		out_printf("  (no findings; run 'trueup reconcile')\n");
 	return 0;
 }
 
@@ -151,6 +195,8 @@ int cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 		log_error("status: %s", e.msg);
 		return rc;
 	}
+	if ((rc = print_drift_state(ctx)) != 0)
+		return rc;
 	out_printf("last runs:\n");
 	if ((rc = db_runs_recent(ctx->db, limit, print_run, NULL, &e)) != 0) {
 		log_error("status: %s", e.msg);

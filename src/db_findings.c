@@ -623,3 +623,43 @@ int db_findings_each(struct db *db, const char *status,
 	free(f);
 	return rc;
 }
+
+int db_findings_summary(struct db *db,
+			int (*fn)(const struct db_findings_rule_summary *s, void *arg), void *arg,
+			struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = db_prepare(db,
+			     "SELECT rule,"
+			     " SUM(status = 'open' AND severity = 'info'),"
+			     " SUM(status = 'open' AND severity = 'medium'),"
+			     " SUM(status = 'open' AND severity = 'high'),"
+			     " SUM(status = 'open' AND severity = 'critical'),"
+			     " SUM(status = 'repaired'), MAX(last_seen)"
+			     " FROM findings WHERE status IN ('open', 'repaired')"
+			     " GROUP BY rule ORDER BY rule", &st, e)) != 0)
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct db_findings_rule_summary x;
+		int s;
+
+		x.rule = (const char *)sqlite3_column_text(st, 0);
+		for (s = 0; s < SEV_COUNT; s++)
+			x.open[s] = sqlite3_column_int64(st, 1 + s);
+		x.repaired = sqlite3_column_int64(st, 5);
+		x.last_seen = (const char *)sqlite3_column_text(st, 6);
+		if ((rc = fn(&x, arg)) != 0) {
+			sqlite3_finalize(st);
+			return rc;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		rc = db_fail(db, e, "reading findings");
+		sqlite3_finalize(st);
+		return rc;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}

@@ -135,4 +135,20 @@ struct db_finding {
 int db_findings_each(struct db *db, const char *status,
 		     int (*fn)(const struct db_finding *f, void *arg), void *arg, struct err *e);
 
+/* Per rule: its open findings by severity and how many were repaired. */
+struct db_findings_rule_summary {
+	const char *rule;               /* valid during the callback */
+	long long open[SEV_COUNT];
+	long long repaired;
+	const char *last_seen;          /* newest last_seen of its findings */
+};
+
+/*
+ * Call fn for each rule that has findings (open or repaired), by rule
+ * code.  For `trueup status`.
+ */
+int db_findings_summary(struct db *db,
+			int (*fn)(const struct db_findings_rule_summary *s, void *arg), void *arg,
+			struct err *e);
+
 #endif

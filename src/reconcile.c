@@ -88,9 +88,15 @@ const char *reconcile_rule_sql(const char *code)
 
 int reconcile_parse_rules(const char *list, const char **codes, size_t *n, struct err *e)
 {
-	const char *p = list;
-
 	*n = 0;
+	return reconcile_add_rules(list, codes, n, e);
+}
+
+int reconcile_add_rules(const char *list, const char **codes, size_t *n, struct err *e)
+{
+	const char *p = list;
+	size_t tokens = 0;
+
 	while (p && *p) {
 		char code[16];
 		size_t len = 0, i;
@@ -113,12 +119,13 @@ int reconcile_parse_rules(const char *list, const char **codes, size_t *n, struc
 		if (i == RECONCILE_NRULES)
 			return err_set(e, EXIT_USAGE, "unknown rule \"%s\" (rules: E1-E7, P1-P3, R1, "
 				       "C1-C4, L1-L3, G1, M1)", code);
+		tokens++;
 		for (size_t k = 0; k < *n; k++)
 			dup |= codes[k] == rule_codes[i];
 		if (!dup && *n < RECONCILE_NRULES)
 			codes[(*n)++] = rule_codes[i];
 	}
-	if (*n == 0)
+	if (tokens == 0)
 		return err_set(e, EXIT_USAGE, "no rule codes given");
 	return 0;
 }

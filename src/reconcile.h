@@ -94,4 +94,10 @@ int reconcile_max_open_severity(const struct reconcile_result *res);
  */
 int reconcile_parse_rules(const char *list, const char **codes, size_t *n, struct err *e);
 
+/*
+ * The same, appending to codes[0..*n) (no duplicates): for repeated --rule
+ * options.  codes must hold RECONCILE_NRULES.
+ */
+int reconcile_add_rules(const char *list, const char **codes, size_t *n, struct err *e);
+
 #endif
