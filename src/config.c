@@ -39,7 +39,7 @@ static const char *const repairable_rules[] = {
 };
 /* The rest: report only. */
 static const char *const report_only_rules[] = {
-	"P2", "C3", "L1", "L2", "L3", "G1"
+	"P2", "C3", "L1", "L2", "L3", "G1", "M1"
 };
 /* auto_apply when the key is absent: everything repairable except E4. */
 static const char *const default_auto_rules[] = {
