@@ -77,8 +77,10 @@ fi
 if has report; then
 	step report
 	echo
-	echo "reports:"
-	find "$demo/reports" -type f | sort
+	if [ -d "$demo/reports" ]; then
+		echo "reports (fixtures/demo/config/trueup.json: reports.out_dir):"
+		find "$demo/reports" -type f | sort
+	fi
 else
 	echo
 	echo "(trueup report is not in this build yet: skipping the reports)"
