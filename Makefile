@@ -114,7 +114,7 @@ bench: all $(FAKE_BIN)
 # tests need.  Needs root or sudo; does nothing when all are present.
 DEB_PKGS := build-essential pkg-config libsqlite3-dev libcurl4-openssl-dev \
             libjansson-dev libcsv-dev libuv1-dev sqlite3 tzdata valgrind ca-certificates \
-            curl jq util-linux time
+            curl jq util-linux time python3
 deps:
 	@bash tools/deps.sh $(DEB_PKGS)
 
