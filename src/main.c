@@ -34,6 +34,8 @@ static const struct command commands[] = {
 	  "snapshot Stripe (incremental unless --full)" },
 	{ "reconcile", cmd_reconcile, NEED_CONFIG | NEED_DB | RECORD_RUN,
 	  "compute drift findings; print a summary" },
+	{ "report", cmd_report, NEED_CONFIG | NEED_DB | RECORD_RUN,
+	  "write the CSV reports and summary.html" },
 	{ "status", cmd_status, NEED_CONFIG | NEED_DB,
 	  "last runs and what the database holds" },
 	{ "run", cmd_run, NEED_CONFIG | NEED_DB,
