@@ -74,7 +74,10 @@ FROM stripe_invoices;
 INSERT INTO stripe_pull_runs (mode, started_at, finished_at, status)
 VALUES ('full', '2026-05-01T00:00:00Z', '2026-05-01T00:10:00Z', 'ok');
 COMMIT;
+PRAGMA wal_checkpoint(TRUNCATE);
 SQL
+# warm the page cache for both sides alike
+cat "$DB" >/dev/null
 
 # The sqlite3 side's context: what db_report_begin and the preludes make.
 {

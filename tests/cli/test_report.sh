@@ -327,6 +327,20 @@ expect_stderr_lines 1
 rm -f "$T_TMP/defs/broken.sql" "$T_TMP/defs/badnum.sql" "$T_TMP/defs/writer.sql"
 t_end
 
+t_begin "reports.period and reports.timezone are checked and used"
+jq '.reports.period = "week" | .reports.timezone = "Nowhere/City"' "$T_TMP/cfg/trueup.json" >"$T_TMP/cfg/bad.json"
+run_raw --config "$T_TMP/cfg/bad.json" config check
+expect_status 78
+expect_stderr_contains '$.reports.period: must be "month" or "day", got "week"'
+expect_stderr_contains '$.reports.timezone:'
+jq '.reports.period = "day" | .reports.timezone = "Asia/Tokyo"' "$T_TMP/cfg/trueup.json" >"$T_TMP/cfg/day.json"
+run_raw --config "$T_TMP/cfg/day.json" --db "$DB" report revenue --out "$T_TMP/tokyo"
+expect_status 0
+expect_stdout_contains "(time zone Asia/Tokyo, period day,"
+# 2026-05-02T00:00:00Z is 09:00 in Tokyo: same date; Emi's session (2026-02-10T00:00Z) is 2026-02-10 there
+grep -q '^2026-02-10,2026-02-09T15:00:00Z,2026-02-10T15:00:00Z,Asia/Tokyo,jpy,' "$T_TMP/tokyo/2026-05-02/revenue.csv" || t_fail "Tokyo day row"
+t_end
+
 t_begin "a job's report step runs the report command"
 printf '{"name": "rep", "schedule": "@daily", "steps": ["report revenue --out %s"], "timeout_seconds": 60}\n' "$T_TMP/job" >"$T_TMP/jobs/rep.json"
 run_raw --config "$T_TMP/cfg/trueup.json" --db "$DB" run rep
