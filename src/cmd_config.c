@@ -57,8 +57,7 @@ static int check_reports(const struct cmd_ctx *ctx, const struct config *cfg,
 			 char *summary, size_t summarysz, struct err *e)
 {
 	(void)ctx;
-	(void)warnings;
-	return report_check(cfg, probs, summary, summarysz, e);
+	return report_check(cfg, probs, warnings, summary, summarysz, e);
 }
 
 static const struct config_checker checkers[] = {

@@ -419,8 +419,8 @@ static int numeric_problem(const struct report_def *def, const struct db_report_
 
 /* --- config check ---------------------------------------------------------------- */
 
-int report_check(const struct config *cfg, struct config_problems *probs, char *summary,
-		 size_t summarysz, struct err *e)
+int report_check(const struct config *cfg, struct config_problems *probs,
+		 struct config_problems *warnings, char *summary, size_t summarysz, struct err *e)
 {
 	struct report_defs defs;
 	struct db_report_params p;
@@ -431,10 +431,15 @@ int report_check(const struct config *cfg, struct config_problems *probs, char *
 	int rc;
 
 	if ((rc = report_defs_load(cfg->reports_dir, &defs, probs, e)) != 0) {
+		struct stat st;
+		int missing = cfg->reports_dir && stat(cfg->reports_dir, &st) != 0 && errno == ENOENT;
+
 		if (rc == EXIT_SOFTWARE)
 			return rc;
-		if (config_problem_add(probs, cfg->reports_dir ? cfg->reports_dir : "(reports)", "",
-				       "%s", e->msg) != 0)
+		if (config_problem_add(missing && warnings ? warnings : probs,
+				       cfg->reports_dir ? cfg->reports_dir : "(reports)", "", "%s%s",
+				       e->msg, missing ? " ('trueup report' fails until it exists)" : "")
+		    != 0)
 			return err_set(e, EXIT_SOFTWARE, "out of memory");
 		err_clear(e);
 		return 0;

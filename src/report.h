@@ -66,11 +66,13 @@ void report_defs_free(struct report_defs *defs);
  * query against an empty database of the current schema (in a temporary
  * directory) with the full context, so a query that does not prepare, is
  * not read-only or names a numeric column it lacks is a problem naming its
- * file.  summary gets "N reports".  Returns 0 (problems or not), or an
+ * file.  A definitions directory that does not exist is a warning (a
+ * deployment may not write reports; `trueup report` then fails).  summary
+ * gets "N reports".  Returns 0 (problems or not), or an
  * exit code for a failure to check at all.
  */
-int report_check(const struct config *cfg, struct config_problems *probs, char *summary,
-		 size_t summarysz, struct err *e);
+int report_check(const struct config *cfg, struct config_problems *probs,
+		 struct config_problems *warnings, char *summary, size_t summarysz, struct err *e);
 
 struct report_opts {
 	const char *const *names;   /* reports to write; NULL/0 = all, summary included */
