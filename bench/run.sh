@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # bench/run.sh - run the benchmarks of issue 3 (and the parse + commit
-# micro-benchmark) and print a summary table; `make bench` runs it.
+# micro-benchmark) and of issue 5 (report) and print a summary table; `make bench` runs it.
 #
-#   bash bench/run.sh [parse_commit|pull_vs_node|pull_latency|incremental|rss ...]
+#   bash bench/run.sh [parse_commit|pull_vs_node|pull_latency|incremental|rss|report ...]
 #
 # No argument: all of them, in that order.  Each writes bench/out/NAME.txt
 # (details) and bench/out/NAME.result (its summary line); the table at the
@@ -13,14 +13,14 @@
 # 1M subscriptions is the longest) and stops every process it started.
 set -u
 cd "$(dirname "$0")/.."
-ALL=(parse_commit pull_vs_node pull_latency incremental rss)
+ALL=(parse_commit pull_vs_node pull_latency incremental rss report)
 [ $# -gt 0 ] && ALL=("$@")
 mkdir -p bench/out
 rc=0
 for b in "${ALL[@]}"; do
 	case $b in
 	parse_commit) bash bench/parse_commit.sh || rc=1 ;;
-	pull_vs_node|pull_latency|incremental|rss) bash "bench/$b.sh" || rc=1 ;;
+	pull_vs_node|pull_latency|incremental|rss|report) bash "bench/$b.sh" || rc=1 ;;
 	*) echo "run.sh: unknown benchmark '$b'" >&2; exit 2 ;;
 	esac
 done

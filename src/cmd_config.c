@@ -17,12 +17,14 @@
 #include "commands.h"
 #include "jobs.h"
 #include "log.h"
+#include "report.h"
 
 static const char usage_config[] =
 	"usage: trueup config check\n"
 	"Validate the configuration file, the catalogue it names (plans.json,\n"
 	"pricing_page.json, stripe_mapping.json), the job files of the jobs\n"
-	"directory and, in later versions, the report definitions.  Every problem\n"
+	"directory and the report definitions (each query prepared against the\n"
+	"current schema).  Every problem\n"
 	"is printed on its own line as\n"
 	"  error: FILE: JSONPATH: reason\n"
 	"A job step this build does not have yet is a warning, not a problem.\n"
@@ -50,9 +52,17 @@ static int check_jobs(const struct cmd_ctx *ctx, const struct config *cfg,
 	return jobs_check_all(cfg, ctx->command_available, probs, warnings, summary, summarysz, e);
 }
 
-/* Later issues: { "reports", check_reports }. */
+static int check_reports(const struct cmd_ctx *ctx, const struct config *cfg,
+			 struct config_problems *probs, struct config_problems *warnings,
+			 char *summary, size_t summarysz, struct err *e)
+{
+	(void)ctx;
+	return report_check(cfg, probs, warnings, summary, summarysz, e);
+}
+
 static const struct config_checker checkers[] = {
 	{ "jobs", check_jobs },
+	{ "reports", check_reports },
 	{ NULL, NULL }
 };
 

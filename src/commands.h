@@ -53,6 +53,7 @@ int cmd_test_sleep(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_pull(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_reconcile(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_repair(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_report(struct cmd_ctx *ctx, int argc, char **argv);
 
 /*
  * Shared by the cmd_ files: true when argv holds -h or --help before any

@@ -443,10 +443,13 @@ static void load_repair(struct loader *L, json_t *root)
 static void load_reports(struct loader *L, json_t *root)
 {
 	static const struct cfg_key keys[] = {
-		{ "out_dir", 0 }, { "definitions", 0 }, { NULL, 0 }
+		{ "out_dir", 0 }, { "definitions", 0 }, { "timezone", 0 }, { "period", 0 },
+		{ NULL, 0 }
 	};
 	json_t *r = json_object_get(root, "reports");
 	const char *s;
+	struct err e;
+	struct tz tz;
 
 	if (!r || !cfg_expect_object(&L->f, r, "$.reports"))
 		return;
@@ -455,6 +458,21 @@ static void load_reports(struct loader *L, json_t *root)
 		set_path(L, &L->cfg->report_out_dir, s);
 	if (cfg_get_string(&L->f, r, "$.reports", "definitions", &s) == 1)
 		set_path(L, &L->cfg->reports_dir, s);
+	if (cfg_get_string(&L->f, r, "$.reports", "timezone", &s) == 1) {
+		err_clear(&e);
+		if (tz_load(&tz, s, &e) != 0)
+			cfg_problem(&L->f, "$.reports.timezone", "%s", e.msg);
+		else
+			set_string(L, &L->cfg->report_timezone, s);
+		tz_free(&tz);
+	}
+	if (cfg_get_string(&L->f, r, "$.reports", "period", &s) == 1) {
+		if (strcmp(s, "month") == 0 || strcmp(s, "day") == 0)
+			L->cfg->report_period_day = strcmp(s, "day") == 0;
+		else
+			cfg_problem(&L->f, "$.reports.period", "must be \"month\" or \"day\", got "
+				    "\"%s\"", s);
+	}
 }
 
 static void load_timezone(struct loader *L, json_t *root)
@@ -645,6 +663,7 @@ void config_free(struct config *cfg)
 	free(cfg->timezone);
 	free(cfg->report_out_dir);
 	free(cfg->reports_dir);
+	free(cfg->report_timezone);
 	free(cfg->jobs_dir);
 	free(cfg->stripe.api_base);
 	free(cfg->stripe.api_version);

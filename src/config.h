@@ -105,6 +105,8 @@ struct config {
 	char *timezone;         /* IANA name, default "UTC" */
 	char *report_out_dir;   /* resolved */
 	char *reports_dir;      /* report definitions, resolved */
+	char *report_timezone;  /* reports.timezone; NULL: the top-level timezone */
+	int report_period_day;  /* reports.period: 0 "month" (default), 1 "day" */
 	char *jobs_dir;         /* resolved */
 	struct stripe_config stripe;
 	struct repair_policy repair;

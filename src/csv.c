@@ -15,6 +15,9 @@
  * unquoted field -> NULL pointer), CSV_APPEND_NULL, and a space function
  * that recognises no spaces, so nothing is trimmed.
  */
+#ifdef __linux__
+#define _GNU_SOURCE     /* sync_file_range(2), see csv_writer_flush */
+#endif
 #define TRUEUP_CSV_IMPL
 #include <csv.h>     /* src/csv.h, which #include_next's libcsv's csv.h */
 
@@ -441,5 +444,249 @@ int csv_reader_next(struct csv_reader *r, const struct csv_record **rec, struct 
 	if ((rc = csv_build_record(r, e)) != 0)
 		return rc;
 	*rec = &r->rec;
+	return 0;
+}
+
+/* --- writing ------------------------------------------------------------------ */
+
+#include <fcntl.h>
+#include <unistd.h>
+
+/* Start writing back every this many bytes, so the caller's final fsync
+ * finds little left to do (the disk works while the report is computed). */
+#define CSV_WRITER_KICK (8 * 1024 * 1024)
+
+#include "sha256.h"
+
+#define CSV_WRITER_BUF (256 * 1024)
+
+struct csv_writer {
+	int fd;
+	char *name;
+	char *buf;                  /* cap bytes (CSV_WRITER_BUF, more for a huge field) */
+	size_t len, cap;
+	long long bytes;
+	long long kicked;           /* bytes handed to write-back so far */
+	struct sha256 hash;
+	char *scratch;              /* a neutralised or repaired field */
+	size_t scratch_cap;
+};
+
+int csv_writer_open_fd(int fd, const char *name, struct csv_writer **out, struct err *e)
+{
+	struct csv_writer *w = calloc(1, sizeof *w);
+
+	*out = NULL;
+	if (!w || !(w->buf = malloc(CSV_WRITER_BUF)) || !(w->name = strdup(name))) {
+		csv_writer_free(w);
+		return err_set(e, EXIT_SOFTWARE, "out of memory");
+	}
+	w->fd = fd;
+	w->cap = CSV_WRITER_BUF;
+	sha256_init(&w->hash);
+	*out = w;
+	return 0;
+}
+
+void csv_writer_free(struct csv_writer *w)
+{
+	if (!w)
+		return;
+	free(w->buf);
+	free(w->name);
+	free(w->scratch);
+	free(w);
+}
+
+long long csv_writer_bytes(const struct csv_writer *w)
+{
+	return w->bytes + (long long)w->len;
+}
+
+int csv_writer_flush(struct csv_writer *w, struct err *e)
+{
+	size_t off = 0;
+
+	sha256_update(&w->hash, w->buf, w->len);
+	w->bytes += (long long)w->len;
+	while (off < w->len) {
+		ssize_t n = write(w->fd, w->buf + off, w->len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			w->len = 0;
+			return err_set(e, EXIT_IOERR, "\"%s\": write: %s", w->name,
+				       n < 0 ? strerror(errno) : "no progress");
+		}
+		off += (size_t)n;
+	}
+	w->len = 0;
+#ifdef __linux__
+	if (w->bytes - w->kicked >= CSV_WRITER_KICK) {
+		/* a hint: failure (a pipe, an old kernel) changes nothing */
+		(void)sync_file_range(w->fd, w->kicked, w->bytes - w->kicked, SYNC_FILE_RANGE_WRITE);
+		w->kicked = w->bytes;
+	}
+#endif
+	return 0;
+}
+
+int csv_writer_finish(struct csv_writer *w, char sha256_hex[65], struct err *e)
+{
+	int rc = csv_writer_flush(w, e);
+
+	sha256_final_hex(&w->hash, sha256_hex);
+	return rc;
+}
+
+/* Make room for need more bytes in the buffer (flushing first if needed). */
+static int csv_writer_room(struct csv_writer *w, size_t need, struct err *e)
+{
+	int rc;
+
+	if (w->len + need <= w->cap)
+		return 0;
+	if ((rc = csv_writer_flush(w, e)) != 0)
+		return rc;
+	if (need > w->cap) {
+		char *p = realloc(w->buf, need);
+
+		if (!p)
+			return err_set(e, EXIT_SOFTWARE, "out of memory");
+		w->buf = p;
+		w->cap = need;
+	}
+	return 0;
+}
+
+int csv_is_plain_number(const char *s, size_t len)
+{
+	size_t i = 0, digits = 0;
+
+	if (i < len && s[i] == '-')
+		i++;
+	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+		digits++;
+	if (!digits)
+		return 0;
+	if (i == len)
+		return 1;
+	if (s[i++] != '.')
+		return 0;
+	for (digits = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+		digits++;
+	return digits > 0 && i == len;
+}
+
+int csv_needs_neutralising(const char *s, size_t len)
+{
+	return len > 0 && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' ||
+			   s[0] == '\t' || s[0] == '\r');
+}
+
+static int csv_scratch(struct csv_writer *w, size_t need, struct err *e)
+{
+	char *p;
+
+	if (need <= w->scratch_cap)
+		return 0;
+	if (!(p = realloc(w->scratch, need)))
+		return err_set(e, EXIT_SOFTWARE, "out of memory");
+	w->scratch = p;
+	w->scratch_cap = need;
+	return 0;
+}
+
+/*
+ * Copy s to the scratch buffer with an optional apostrophe in front and
+ * every invalid UTF-8 sequence or NUL byte replaced by U+FFFD.
+ */
+static int csv_repair(struct csv_writer *w, const char *s, size_t len, int quote_prefix,
+		      const char **out, size_t *outlen, struct err *e)
+{
+	size_t o = 0, i = 0;
+	long bad;
+	int rc;
+
+	if ((rc = csv_scratch(w, 3 * len + 2, e)) != 0)
+		return rc;
+	if (quote_prefix)
+		w->scratch[o++] = '\'';
+	while (i < len) {
+		bad = csv_utf8_check(s + i, len - i);
+		if (bad < 0) {
+			memcpy(w->scratch + o, s + i, len - i);
+			o += len - i;
+			break;
+		}
+		memcpy(w->scratch + o, s + i, (size_t)bad);
+		o += (size_t)bad;
+		memcpy(w->scratch + o, "\xEF\xBF\xBD", 3);
+		o += 3;
+		i += (size_t)bad + 1;
+		/* skip the continuation bytes of the bad sequence */
+		while (i < len && ((unsigned char)s[i] & 0xC0) == 0x80)
+			i++;
+	}
+	*out = w->scratch;
+	*outlen = o;
+	return 0;
+}
+
+static int csv_put_field(struct csv_writer *w, const struct csv_cell *c, struct err *e)
+{
+	const char *s = c->value;
+	size_t len = c->len, i;
+	int quote = 0, ascii = 1, neutral, rc;
+
+	if (!s || !len)
+		return 0;
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == ',' || ch == '"' || ch == '\n' || ch == '\r')
+			quote = 1;
+		else if (ch >= 0x80 || ch == 0)
+			ascii = 0;
+	}
+	neutral = c->kind != CSV_NUMBER && csv_needs_neutralising(s, len) &&
+		  !(c->kind == CSV_NUMERIC && csv_is_plain_number(s, len));
+	if (neutral || (!ascii && csv_utf8_check(s, len) >= 0)) {
+		if ((rc = csv_repair(w, s, len, neutral, &s, &len, e)) != 0)
+			return rc;
+	}
+	if (!quote) {
+		if ((rc = csv_writer_room(w, len, e)) != 0)
+			return rc;
+		memcpy(w->buf + w->len, s, len);
+		w->len += len;
+		return 0;
+	}
+	if ((rc = csv_writer_room(w, 2 * len + 2, e)) != 0)
+		return rc;
+	w->len += csv_write(w->buf + w->len, w->cap - w->len, s, len);
+	return 0;
+}
+
+int csv_writer_row(struct csv_writer *w, const struct csv_cell *cells, size_t n,
+		   struct err *e)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		if (i) {
+			if ((rc = csv_writer_room(w, 1, e)) != 0)
+				return rc;
+			w->buf[w->len++] = ',';
+		}
+		if ((rc = csv_put_field(w, &cells[i], e)) != 0)
+			return rc;
+	}
+	if ((rc = csv_writer_room(w, 2, e)) != 0)
+		return rc;
+	w->buf[w->len++] = '\r';
+	w->buf[w->len++] = '\n';
 	return 0;
 }

@@ -30,7 +30,15 @@
  *   EXIT_IOERR    a read error
  *   EXIT_DATAERR  "NAME:LINE:COLUMN: reason" for syntax and encoding errors
  *
- * A later issue adds the writing side (csv_writer_*) to this module.
+ * Writing side (csv_writer_*): RFC 4180 records ending in CRLF, a field
+ * quoted (through libcsv's csv_write) only when it holds a comma, a quote,
+ * CR or LF; invalid UTF-8 and NUL bytes become U+FFFD so every file reads
+ * back with the strict reader above.  Formula injection (a spreadsheet
+ * runs a cell that starts with = + - @, tab or CR) is neutralised by
+ * prefixing such a cell with an apostrophe, except where the cell is a
+ * number: see enum csv_cell_kind.  The writer buffers, counts the bytes
+ * and hashes them (SHA-256) as it goes, so the caller never reads a file
+ * back to describe it.
  *
  * Note on the include: libcsv's header is also called csv.h.  csv.c defines
  * TRUEUP_CSV_IMPL and includes <csv.h> (found in src/ through -Isrc); this
@@ -105,5 +113,69 @@ void csv_reader_free(struct csv_reader *r);
  * offset of the first bad byte.
  */
 long csv_utf8_check(const char *s, size_t len);
+
+/* --- writing ------------------------------------------------------------ */
+
+/*
+ * How a cell may be written.  The design against formula injection: only
+ * a cell that is a number is ever written with a leading '-' (or '+'
+ * never), so a spreadsheet reads negative amounts as numbers while text
+ * such as "=HYPERLINK(...)", "+1", "-2+3", "@SUM(A1)" or "\tx" becomes
+ * "'=HYPERLINK(...)" and is shown as text.
+ *   CSV_TEXT     neutralised when it starts with = + - @ TAB or CR
+ *   CSV_NUMBER   a value that is numeric by type (an SQLite INTEGER or
+ *                REAL): written as it is
+ *   CSV_NUMERIC  text in a column declared numeric (decimal amounts such
+ *                as "-12.50"): written as it is when it is a plain
+ *                decimal number, -?[0-9]+(.[0-9]+)?, else treated as TEXT
+ * A NULL value is an empty field.
+ */
+enum csv_cell_kind { CSV_TEXT = 0, CSV_NUMBER, CSV_NUMERIC };
+
+struct csv_cell {
+	const char *value;      /* NULL: empty field */
+	size_t len;
+	enum csv_cell_kind kind;
+};
+
+struct csv_writer;
+
+/*
+ * A writer to the open descriptor fd (not closed by the writer); name is
+ * used in messages.  *out is freed with csv_writer_free().  Returns 0 or
+ * EXIT_SOFTWARE (out of memory).
+ */
+int csv_writer_open_fd(int fd, const char *name, struct csv_writer **out, struct err *e);
+
+/*
+ * Write one record of n cells.  Returns 0, or EXIT_IOERR (a write
+ * failed, e.g. the disk is full; e names the file) or EXIT_SOFTWARE.
+ */
+int csv_writer_row(struct csv_writer *w, const struct csv_cell *cells, size_t n,
+		   struct err *e);
+
+/* Write out what is buffered.  0 or EXIT_IOERR. */
+int csv_writer_flush(struct csv_writer *w, struct err *e);
+
+/* Bytes written so far (buffered ones included). */
+long long csv_writer_bytes(const struct csv_writer *w);
+
+/*
+ * Flush and give the SHA-256 of everything written, as 64 hex digits.
+ * The writer takes no more rows after this.  0 or EXIT_IOERR.
+ */
+int csv_writer_finish(struct csv_writer *w, char sha256_hex[65], struct err *e);
+
+/* Free (without flushing).  NULL is fine. */
+void csv_writer_free(struct csv_writer *w);
+
+/* 1 when s[0..len) is a plain decimal number -?[0-9]+(.[0-9]+)?, else 0. */
+int csv_is_plain_number(const char *s, size_t len);
+
+/*
+ * 1 when a text cell s[0..len) would be run as a formula by a spreadsheet
+ * (it starts with = + - @ TAB or CR) and is neutralised by the writer.
+ */
+int csv_needs_neutralising(const char *s, size_t len);
 
 #endif

@@ -36,6 +36,8 @@ static const struct command commands[] = {
 	  "compute drift findings; print a summary" },
 	{ "repair", cmd_repair, NEED_CONFIG | NEED_DB | RECORD_RUN,
 	  "show (default) or apply the repairs; export the journal" },
+	{ "report", cmd_report, NEED_CONFIG | NEED_DB | RECORD_RUN,
+	  "write the CSV reports and summary.html" },
 	{ "status", cmd_status, NEED_CONFIG | NEED_DB,
 	  "last runs and what the database holds" },
 	{ "run", cmd_run, NEED_CONFIG | NEED_DB,

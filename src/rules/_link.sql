@@ -97,6 +97,8 @@ SELECT source, parent_id, item_id, created, price_id, lookup_key, product, quant
        substr(t, instr(t, ':') + 1) AS value, via
 FROM mapped;
 
+CREATE INDEX temp.item_target_parent ON item_target(source, parent_id, target);
+
 -- The object's own metadata when none of its items maps.
 INSERT INTO temp.item_target
 SELECT 'subscription', s.id, '(metadata)', NULL, NULL, NULL, NULL, NULL,
@@ -119,19 +121,12 @@ WHERE (cs.trueup_plan IN (SELECT plan FROM temp.catalogue_plans)
   AND NOT EXISTS (SELECT 1 FROM temp.item_target t
                   WHERE t.source = 'checkout_session' AND t.parent_id = cs.id
                     AND t.target IS NOT NULL);
-CREATE INDEX temp.item_target_parent ON item_target(source, parent_id, target);
 
 DROP TABLE IF EXISTS temp.sub_state;
 CREATE TEMP TABLE sub_state AS
 WITH pol AS (
   SELECT (SELECT value FROM temp.policy WHERE key = 'now') AS now,
          (SELECT value FROM temp.policy WHERE key = 'past_due_grace_days') AS grace
-), plan_item AS (
-  SELECT parent_id, item_id, value AS plan, quantity,
-         ROW_NUMBER() OVER (PARTITION BY parent_id
-                            ORDER BY created IS NULL, created, item_id) AS rn
-  FROM temp.item_target
-  WHERE source = 'subscription' AND target = 'plan'
 ), cand AS (
   SELECT s.*,
     (SELECT ls.tenant_id FROM main.subscriptions ls JOIN main.tenants t ON t.id = ls.tenant_id
@@ -181,7 +176,7 @@ SELECT l.id AS subscription_id, l.customer, l.status, l.created, l.ended_at,
        WHEN l.status = 'past_due'
             AND l.past_due_since + pol.grace * 86400 > pol.now THEN 1
        ELSE 0 END AS live,
-  p.plan, p.item_id AS plan_item_id, p.quantity,
+  p.value AS plan, p.item_id AS plan_item_id, p.quantity,
   EXISTS (SELECT 1 FROM temp.item_target t WHERE t.source = 'subscription'
            AND t.parent_id = l.id AND t.target IS NOT NULL) AS mapped,
   COALESCE(l.link_tenant,
@@ -198,7 +193,12 @@ SELECT l.id AS subscription_id, l.customer, l.status, l.created, l.ended_at,
        WHEN l.link_user IS NOT NULL THEN 'user'
   END AS link_via
 FROM linked2 l CROSS JOIN pol
-LEFT JOIN plan_item p ON p.parent_id = l.id AND p.rn = 1;
+-- the plan item: the first item that maps to a plan, by created then id
+-- (a look-up through item_target_parent, so this stays linear)
+LEFT JOIN temp.item_target p ON p.rowid = (
+  SELECT t.rowid FROM temp.item_target t
+  WHERE t.source = 'subscription' AND t.parent_id = l.id AND t.target = 'plan'
+  ORDER BY t.created IS NULL, t.created, t.item_id LIMIT 1);
 CREATE UNIQUE INDEX temp.sub_state_id ON sub_state(subscription_id);
 CREATE INDEX temp.sub_state_tenant ON sub_state(tenant_id);
 

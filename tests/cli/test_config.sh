@@ -20,7 +20,7 @@ STRIPE_OK='"stripe": {"api_version": "2025-08-27.basil"}'
 t_begin "the shipped config passes"
 run config check
 expect_status 0
-expect_stdout_contains "config ok: 4 plans, 7 features, 15 price mappings, 2 jobs (catalogue "
+expect_stdout_contains "config ok: 4 plans, 7 features, 15 price mappings, 2 jobs, 9 reports (catalogue "
 expect_stdout_contains "config/catalogues/events_lms)"
 expect_stderr_lacks "error:"
 t_end
@@ -28,7 +28,7 @@ t_end
 t_begin "the tiers catalogue passes"
 run_raw --config "$T_TOP/fixtures/config/tiers.json" config check
 expect_status 0
-expect_stdout_contains "config ok: 3 plans, 12 features, 8 price mappings, 2 jobs (catalogue "
+expect_stdout_contains "config ok: 3 plans, 12 features, 8 price mappings, 2 jobs, 9 reports (catalogue "
 expect_stdout_contains "config/catalogues/classroom_tiers)"
 expect_stderr_lacks "error:"
 t_end

@@ -2,7 +2,11 @@
  * test_csv.c - unit tests of the CSV reader (src/csv.c): RFC 4180
  * quoting, line numbers across embedded newlines and CRLF/CR line ends,
  * NULL versus "", BOM, strict UTF-8, syntax errors with line:column, the
- * record size bound and chunk boundaries.
+ * record size bound and chunk boundaries.  The writer: round trips
+ * through the strict reader, formula-injection neutralisation
+ * (=HYPERLINK, +1, @SUM, leading tab and CR) while negative amounts in
+ * numeric cells stay numbers, invalid UTF-8 repaired, the byte count and
+ * SHA-256 of what was written.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -314,6 +318,181 @@ static void test_open_missing(void)
 	csv_reader_free(NULL);
 }
 
+/* --- writer --------------------------------------------------------------- */
+
+#include <unistd.h>
+
+#include "sha256.h"
+
+/* Write rows of cells to a temp file; return its bytes (malloc'd) in *out. */
+static int write_rows(const struct csv_cell *cells, size_t ncols, size_t nrows, char **out,
+		      size_t *outlen, char hex[65], long long *bytes)
+{
+	FILE *fp = tmpfile();
+	struct csv_writer *w = NULL;
+	struct err e = { 0 };
+	size_t r;
+	long sz;
+	int rc;
+
+	if (!fp)
+		return -1;
+	rc = csv_writer_open_fd(fileno(fp), "w.csv", &w, &e);
+	for (r = 0; rc == 0 && r < nrows; r++)
+		rc = csv_writer_row(w, cells + r * ncols, ncols, &e);
+	*bytes = w ? csv_writer_bytes(w) : -1;
+	if (rc == 0)
+		rc = csv_writer_finish(w, hex, &e);
+	csv_writer_free(w);
+	sz = lseek(fileno(fp), 0, SEEK_END);
+	*out = malloc((size_t)sz + 1);
+	*outlen = (size_t)sz;
+	if (pread(fileno(fp), *out, (size_t)sz, 0) != sz)
+		rc = -1;
+	(*out)[sz] = '\0';
+	fclose(fp);
+	return rc;
+}
+
+#define TXT(s) { s, sizeof(s) - 1, CSV_TEXT }
+#define NUMT(s) { s, sizeof(s) - 1, CSV_NUMERIC }
+#define NUM(s) { s, sizeof(s) - 1, CSV_NUMBER }
+
+static void test_writer_round_trip(void)
+{
+	static const struct csv_cell cells[] = {
+		TXT("plain"), TXT("with, comma"), TXT("say \"hi\""), TXT("two\nlines"),
+		TXT("crlf\r\nin"), { NULL, 0, CSV_TEXT }, TXT("caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac"),
+		TXT(" spaced "),
+		NUM("12"), NUMT("-12.50"), TXT("x"), TXT(""), TXT("z"), TXT("\"\""), TXT(","),
+		TXT("end")
+	};
+	const char *want[2][8] = {
+		{ "plain", "with, comma", "say \"hi\"", "two\nlines", "crlf\r\nin", NULL,
+		  "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac", " spaced " },
+		{ "12", "-12.50", "x", NULL, "z", "\"\"", ",", "end" }
+	};
+	struct parsed p;
+	char *data = NULL, hex[65], want_hex[65];
+	size_t len, i;
+	long long bytes;
+	struct sha256 s;
+
+	CHECK_INT(write_rows(cells, 8, 2, &data, &len, hex, &bytes), 0);
+	CHECK_INT(bytes, (long long)len);
+	sha256_init(&s);
+	sha256_update(&s, data, len);
+	sha256_final_hex(&s, want_hex);
+	CHECK_STR(hex, want_hex);
+	CHECK(len > 2 && data[len - 2] == '\r' && data[len - 1] == '\n');
+	CHECK(strstr(data, "plain,\"with, comma\",\"say \"\"hi\"\"\",") == data);
+	parse_mem(data, len, &p);
+	CHECK_INT(p.rc, 0);
+	CHECK_INT(p.nrec, 2);
+	for (int r = 0; r < 2; r++) {
+		CHECK_INT(p.nf[r], 8);
+		for (i = 0; i < 8; i++) {
+			if (!want[r][i])
+				CHECK(p.isnull[r][i]);
+			else
+				CHECK_STR(p.val[r][i], want[r][i]);
+		}
+	}
+	free(data);
+}
+
+static void test_writer_injection(void)
+{
+	static const struct csv_cell cells[] = {
+		TXT("=HYPERLINK(\"http://x\",\"y\")"), TXT("+1"), TXT("@SUM(A1:A2)"), TXT("\tx"),
+		TXT("\rcr"), TXT("-2+3"), NUMT("-12.50"), NUMT("-7"), NUM("-3"), NUMT("-1+1"),
+		NUMT("=1"), TXT("-12.50"), NUMT("+5"), NUMT("-.5"), TXT("a=b"), NUMT("0.125")
+	};
+	const char *want[] = {
+		"'=HYPERLINK(\"http://x\",\"y\")", "'+1", "'@SUM(A1:A2)", "'\tx", "'\rcr",
+		"'-2+3", "-12.50", "-7", "-3", "'-1+1", "'=1", "'-12.50", "'+5", "'-.5", "a=b",
+		"0.125"
+	};
+	struct parsed p;
+	char *data = NULL, hex[65];
+	size_t len, i, n = sizeof cells / sizeof cells[0];
+	long long bytes;
+
+	CHECK_INT(write_rows(cells, 8, 2, &data, &len, hex, &bytes), 0);
+	/* the raw text: a negative amount is unquoted and starts the field */
+	CHECK(strstr(data, ",-12.50,-7\r\n-3,") != NULL);
+	parse_mem(data, len, &p);
+	CHECK_INT(p.rc, 0);
+	CHECK_INT(p.nrec, 2);
+	for (i = 0; i < n; i++)
+		CHECK_STR(p.val[i / 8][i % 8], want[i]);
+	free(data);
+	CHECK(csv_is_plain_number("0", 1));
+	CHECK(csv_is_plain_number("-0.01", 5));
+	CHECK(!csv_is_plain_number("-", 1));
+	CHECK(!csv_is_plain_number("1.", 2));
+	CHECK(!csv_is_plain_number("1e5", 3));
+	CHECK(!csv_is_plain_number("", 0));
+	CHECK(csv_needs_neutralising("=", 1));
+	CHECK(!csv_needs_neutralising("a-", 2));
+}
+
+static void test_writer_bad_utf8(void)
+{
+	static const struct csv_cell cells[] = {
+		{ "a\xff" "b", 3, CSV_TEXT }, { "c\0d", 3, CSV_TEXT }, { "\xc3", 1, CSV_TEXT }
+	};
+	struct parsed p;
+	char *data = NULL, hex[65];
+	size_t len;
+	long long bytes;
+
+	CHECK_INT(write_rows(cells, 3, 1, &data, &len, hex, &bytes), 0);
+	parse_mem(data, len, &p);
+	CHECK_INT(p.rc, 0);
+	CHECK_STR(p.val[0][0], "a\xef\xbf\xbd" "b");
+	CHECK_STR(p.val[0][1], "c\xef\xbf\xbd" "d");
+	CHECK_STR(p.val[0][2], "\xef\xbf\xbd");
+	free(data);
+}
+
+/* Many rows and one field larger than the writer's buffer. */
+static void test_writer_large(void)
+{
+	size_t big = 600 * 1024, i;
+	char *field = malloc(big), *data = NULL, hex[65];
+	struct csv_cell *cells = calloc(20000, sizeof *cells);
+	const struct csv_record *rec;
+	struct csv_reader *r = NULL;
+	struct err e = { 0 };
+	long long bytes;
+	size_t len;
+	FILE *fp;
+	int n = 0;
+
+	for (i = 0; i < big; i++)
+		field[i] = i % 100 == 0 ? '"' : 'a' + (char)(i % 26);
+	for (i = 0; i < 20000; i++) {
+		cells[i].value = i == 777 ? field : "row,value";
+		cells[i].len = i == 777 ? big : 9;
+	}
+	CHECK_INT(write_rows(cells, 2, 10000, &data, &len, hex, &bytes), 0);
+	CHECK_INT(bytes, (long long)len);
+	fp = fmemopen(data, len, "r");
+	CHECK_INT(csv_reader_open_fp(fp, "big.csv", &r, &e), 0);
+	while (csv_reader_next(r, &rec, &e) == 0 && rec) {
+		if (n == 388)
+			CHECK(rec->fields[1].len == big && memcmp(rec->fields[1].value, field, big) == 0);
+		n++;
+	}
+	CHECK_INT(n, 10000);
+	csv_reader_free(r);
+	fclose(fp);
+	free(data);
+	free(field);
+	free(cells);
+}
+
 int main(void)
 {
 	RUN(test_simple);
@@ -331,5 +510,9 @@ int main(void)
 	RUN(test_record_too_long);
 	RUN(test_chunk_boundaries);
 	RUN(test_open_missing);
+	RUN(test_writer_round_trip);
+	RUN(test_writer_injection);
+	RUN(test_writer_bad_utf8);
+	RUN(test_writer_large);
 	return harness_done();
 }
