@@ -74,16 +74,18 @@ else
 	echo "(trueup repair is not in this build yet: skipping repair, repair --apply and the second reconcile)"
 fi
 
+step status
+
 if has report; then
 	step report
 	echo
 	if [ -d "$demo/reports" ]; then
-		echo "reports (fixtures/demo/config/trueup.json: reports.out_dir):"
-		find "$demo/reports" -type f | sort
+		latest=$(find "$demo/reports" -mindepth 1 -maxdepth 1 -type d | sort | tail -n 1)
+		echo "The reports are in $latest/:"
+		find "$latest" -type f | sort | sed 's/^/  /'
+		echo "Open $latest/summary.html in a browser, or the CSV files in a spreadsheet."
 	fi
 else
 	echo
 	echo "(trueup report is not in this build yet: skipping the reports)"
 fi
-
-step status
