@@ -118,6 +118,50 @@ expect_stdout_matches 'this run: [0-9]+ found, 0 new, 0 reopened, 0 resolved$'
 open_findings | diff -q "$DEMO/expected_findings.csv" - >/dev/null || t_fail "findings changed"
 t_end
 
+if "$TRUEUP" report --help >/dev/null 2>&1; then
+	t_begin "report on the demo: revenue ties out to the Stripe objects, rows match the platform"
+	R=$T_TMP/rep/2026-11-20
+	run report --out "$T_TMP/rep"
+	expect_status 0
+	expect_stdout_contains "wrote 10 files and manifest.json to $R"
+	csvq() { sqlite3 -batch -noheader :memory: ".import --csv '$1' t" "$2"; }
+	# revenue per month and currency, computed by jq from the demo's Stripe JSON
+	jq -r -n --slurpfile inv "$DEMO/stripe/invoices.json" \
+		--slurpfile cs "$DEMO/stripe/checkout_sessions.json" \
+		--slurpfile re "$DEMO/stripe/refunds.json" -f "$T_TOP/tests/cli/stripe_revenue.jq" |
+		sort >"$T_TMP/want_rev"
+	csvq "$R/revenue.csv" "SELECT period || ' ' || currency || ' ' || SUM(gross_minor) || ' ' ||
+		SUM(refunds_minor) || ' ' || SUM(net_minor) FROM t GROUP BY period, currency" |
+		sort >"$T_TMP/got_rev"
+	[ "$(cut -d' ' -f2 "$T_TMP/want_rev" | sort -u | tr '\n' ' ')" = "bhd eur gbp jpy usd " ] ||
+		t_fail "the demo's revenue lacks a currency: $(cut -d' ' -f2 "$T_TMP/want_rev" | sort -u)"
+	diff "$T_TMP/want_rev" "$T_TMP/got_rev" >"$T_TMP/rev.diff" ||
+		t_fail "revenue by month x currency differs from the Stripe objects: $(head -c 600 "$T_TMP/rev.diff")"
+	# amounts as decimals by the currency's exponent
+	[ "$(csvq "$R/revenue.csv" "SELECT COUNT(*) FROM t WHERE currency = 'jpy' AND (currency_exponent <> '0' OR gross LIKE '%.%')")" = 0 ] ||
+		t_fail "JPY amounts are not zero-decimal"
+	[ "$(csvq "$R/revenue.csv" "SELECT COUNT(*) FROM t WHERE currency = 'bhd' AND (currency_exponent <> '3' OR gross NOT GLOB '*.[0-9][0-9][0-9]')")" = 0 ] ||
+		t_fail "BHD amounts do not have three decimals"
+	# one enrolments.csv row per enrolment of the import, same ids and statuses
+	tail -n +2 "$DEMO/import/enrolments.csv" | tr -d '\r' | cut -d, -f1 | sort >"$T_TMP/want_en"
+	csvq "$R/enrolments.csv" "SELECT enrolment_id FROM t ORDER BY 1" >"$T_TMP/got_en"
+	diff -q "$T_TMP/want_en" "$T_TMP/got_en" >/dev/null || t_fail "enrolments.csv ids differ from the import"
+	# drift.csv: the open findings are exactly the planted ones
+	tail -n +2 "$DEMO/expected_findings.csv" | cut -d, -f1,2 | sort >"$T_TMP/want_drift"
+	csvq "$R/drift.csv" "SELECT rule || ',' || subject_type || ':' || subject_id FROM t WHERE status = 'open'" |
+		sort >"$T_TMP/got_drift"
+	diff -q "$T_TMP/want_drift" "$T_TMP/got_drift" >/dev/null || t_fail "drift.csv open findings differ from the planted ones"
+	# plan_audit: one row per plan of the catalogue
+	[ "$(csvq "$R/plan_audit.csv" "SELECT group_concat(plan, ' ') FROM (SELECT plan FROM t ORDER BY plan)")" = "attendee lms organization organizer" ] ||
+		t_fail "plan_audit.csv plans"
+	# the manifest's rows and sha256 match the files
+	for f in enrolments.csv revenue.csv drift.csv plan_audit.csv; do
+		[ "$(jq -r --arg f "$f" '.files[] | select(.file == $f) | .sha256' "$R/manifest.json")" = \
+			"$(sha256sum "$R/$f" | cut -d' ' -f1)" ] || t_fail "manifest sha256 of $f"
+	done
+	t_end
+fi
+
 if "$TRUEUP" repair --help >/dev/null 2>&1; then
 	t_begin "repair: the plan changes nothing; --apply leaves only report-only findings"
 	before=$(platform_sum)

@@ -111,15 +111,7 @@ t_begin "revenue ties out to the Stripe objects per month and currency, to the m
 # 2026 shape: status paid) by paid_at, paid one-time sessions by created,
 # refunds that moved money (succeeded/pending) by their own created.
 jq -r -n --slurpfile inv "$S/invoices.json" --slurpfile cs "$S/checkout_sessions.json" \
-	--slurpfile re "$S/refunds.json" '
-	def month: strftime("%Y-%m");
-	([$inv[0][] | select((.paid == true or .status == "paid") and .amount_paid > 0)
-	  | {m: ((.status_transitions.paid_at // .created) | month), c: .currency, g: .amount_paid, r: 0}]
-	 + [$cs[0][] | select(.mode == "payment" and .status == "complete" and .payment_status == "paid")
-	  | {m: (.created | month), c: .currency, g: .amount_total, r: 0}]
-	 + [$re[0][] | select(.status == "succeeded" or .status == "pending")
-	  | {m: (.created | month), c: .currency, g: 0, r: .amount}])
-	| group_by([.m, .c])[] | "\(.[0].m) \(.[0].c) \(map(.g) | add) \(map(.r) | add) \(map(.g - .r) | add)"' \
+	--slurpfile re "$S/refunds.json" -f "$T_TOP/tests/cli/stripe_revenue.jq" \
 	| sort >"$T_TMP/want_rev"
 csvq "$D/revenue.csv" "SELECT period || ' ' || currency || ' ' || SUM(gross_minor) || ' ' || SUM(refunds_minor) || ' ' || SUM(net_minor) FROM t GROUP BY period, currency" \
 	| sort >"$T_TMP/got_rev"
