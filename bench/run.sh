@@ -14,6 +14,7 @@
 set -u
 cd "$(dirname "$0")/.."
 ALL=(parse_commit pull_vs_node pull_latency incremental rss report)
+ALL+=(reconcile_scale)   # issue 4: bench/reconcile_scale.sh
 [ $# -gt 0 ] && ALL=("$@")
 mkdir -p bench/out
 rc=0
@@ -21,6 +22,7 @@ for b in "${ALL[@]}"; do
 	case $b in
 	parse_commit) bash bench/parse_commit.sh || rc=1 ;;
 	pull_vs_node|pull_latency|incremental|rss|report) bash "bench/$b.sh" || rc=1 ;;
+	reconcile_scale) bash bench/reconcile_scale.sh || rc=1 ;;
 	*) echo "run.sh: unknown benchmark '$b'" >&2; exit 2 ;;
 	esac
 done

@@ -1,7 +1,9 @@
 -- E3 seat_quantity_drift                                   severity: medium
 -- An active stripe-sourced entitlement whose quantity_seats differs from
 -- the quantity of its subscription's plan item, while that subscription is
--- active, trialing or past_due (a dead one is E2's business).
+-- live (active or trialing, or past_due inside the grace period; not ended,
+-- not tombstoned).  A dead one -- past_due beyond the grace period
+-- included -- is E2's business: its entitlement is revoked, not resized.
 -- Subject: the entitlement.  Repair: set quantity_seats to Stripe's.
 SELECT 'medium' AS severity,
   'entitlement' AS subject_type, e.id AS subject_id, e.tenant_id,
@@ -16,5 +18,5 @@ SELECT 'medium' AS severity,
 FROM main.entitlements e
 JOIN temp.sub_state s ON s.subscription_id = e.stripe_subscription_id
 WHERE e.status = 'active' AND e.source = 'stripe'
-  AND NOT s.deleted AND s.status IN ('active', 'trialing', 'past_due')
+  AND s.live AND s.ended_at IS NULL
   AND s.quantity IS NOT NULL AND e.quantity_seats IS NOT s.quantity

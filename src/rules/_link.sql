@@ -13,7 +13,8 @@
 --       month ('YYYY-MM' in the config's timezone), month_start, month_end
 --       (that month's bounds as ISO 8601 UTC, end exclusive)
 --
--- It builds three TEMP tables the rules read:
+-- It builds three TEMP tables the rules read (and sub_plan_item, a step of
+-- sub_state):
 --
 -- item_target: every subscription item and checkout line item with what its
 --   price maps to, in the order of the catalogue file's rule: the price id
@@ -96,7 +97,8 @@ SELECT source, parent_id, item_id, created, price_id, lookup_key, product, quant
        substr(t, 1, instr(t, ':') - 1) AS target,
        substr(t, instr(t, ':') + 1) AS value, via
 FROM mapped;
-
+-- Before the inserts below: their NOT EXISTS probes it (without it, each
+-- probe scans the table: quadratic in the sessions that map by metadata).
 CREATE INDEX temp.item_target_parent ON item_target(source, parent_id, target);
 
 -- The object's own metadata when none of its items maps.
@@ -122,13 +124,31 @@ WHERE (cs.trueup_plan IN (SELECT plan FROM temp.catalogue_plans)
                   WHERE t.source = 'checkout_session' AND t.parent_id = cs.id
                     AND t.target IS NOT NULL);
 
+-- The plan item of each subscription (the first item that maps to a plan,
+-- by created then id), a table of its own with an index: joined as a
+-- window-function CTE it was scanned once per subscription.
+DROP TABLE IF EXISTS temp.sub_plan_item;
+CREATE TEMP TABLE sub_plan_item AS
+SELECT parent_id, item_id, plan, quantity FROM (
+  SELECT parent_id, item_id, value AS plan, quantity,
+         ROW_NUMBER() OVER (PARTITION BY parent_id
+                            ORDER BY created IS NULL, created, item_id) AS rn
+  FROM temp.item_target
+  WHERE source = 'subscription' AND target = 'plan')
+WHERE rn = 1;
+CREATE UNIQUE INDEX temp.sub_plan_item_parent ON sub_plan_item(parent_id);
+
+-- The link CTEs below are MATERIALIZED and carry only the columns used, so
+-- each correlated lookup runs once per object (flattened, the COALESCE
+-- and CASE of the final SELECT re-ran them) and raw_json is never copied.
 DROP TABLE IF EXISTS temp.sub_state;
 CREATE TEMP TABLE sub_state AS
 WITH pol AS (
   SELECT (SELECT value FROM temp.policy WHERE key = 'now') AS now,
          (SELECT value FROM temp.policy WHERE key = 'past_due_grace_days') AS grace
-), cand AS (
-  SELECT s.*,
+), cand AS MATERIALIZED (
+  SELECT s.id, s.customer, s.status, s.created, s.ended_at, s.current_period_start,
+    s.current_period_end, s.deleted_at,
     (SELECT ls.tenant_id FROM main.subscriptions ls JOIN main.tenants t ON t.id = ls.tenant_id
       WHERE ls.stripe_subscription_id = s.id ORDER BY ls.id LIMIT 1) AS t_local_sub,
     (SELECT e.tenant_id FROM main.entitlements e JOIN main.tenants t ON t.id = e.tenant_id
@@ -154,7 +174,7 @@ WITH pol AS (
                WHERE iv.id = s.latest_invoice AND COALESCE(iv.paid, 0) = 0),
              s.current_period_start, s.created) AS past_due_since
   FROM main.stripe_subscriptions s
-), linked AS (
+), linked AS MATERIALIZED (
   SELECT cand.*,
     (SELECT pi.tenant_id FROM main.purchase_intents pi JOIN main.tenants t ON t.id = pi.tenant_id
       WHERE pi.id = cand.intent_id) AS t_intent,
@@ -176,7 +196,7 @@ SELECT l.id AS subscription_id, l.customer, l.status, l.created, l.ended_at,
        WHEN l.status = 'past_due'
             AND l.past_due_since + pol.grace * 86400 > pol.now THEN 1
        ELSE 0 END AS live,
-  p.value AS plan, p.item_id AS plan_item_id, p.quantity,
+  p.plan, p.item_id AS plan_item_id, p.quantity,
   EXISTS (SELECT 1 FROM temp.item_target t WHERE t.source = 'subscription'
            AND t.parent_id = l.id AND t.target IS NOT NULL) AS mapped,
   COALESCE(l.link_tenant,
@@ -193,19 +213,15 @@ SELECT l.id AS subscription_id, l.customer, l.status, l.created, l.ended_at,
        WHEN l.link_user IS NOT NULL THEN 'user'
   END AS link_via
 FROM linked2 l CROSS JOIN pol
--- the plan item: the first item that maps to a plan, by created then id
--- (a look-up through item_target_parent, so this stays linear)
-LEFT JOIN temp.item_target p ON p.rowid = (
-  SELECT t.rowid FROM temp.item_target t
-  WHERE t.source = 'subscription' AND t.parent_id = l.id AND t.target = 'plan'
-  ORDER BY t.created IS NULL, t.created, t.item_id LIMIT 1);
+LEFT JOIN temp.sub_plan_item p ON p.parent_id = l.id;
 CREATE UNIQUE INDEX temp.sub_state_id ON sub_state(subscription_id);
 CREATE INDEX temp.sub_state_tenant ON sub_state(tenant_id);
 
 DROP TABLE IF EXISTS temp.session_state;
 CREATE TEMP TABLE session_state AS
-WITH cand AS (
-  SELECT cs.*,
+WITH cand AS MATERIALIZED (
+  SELECT cs.id, cs.customer, cs.status, cs.mode, cs.payment_status, cs.payment_intent,
+    cs.subscription, cs.currency, cs.amount_total, cs.created, cs.expires_at, cs.deleted_at,
     (SELECT pi.id FROM main.purchase_intents pi
       WHERE pi.stripe_checkout_session_id = cs.id ORDER BY pi.id LIMIT 1) AS i_local,
     (SELECT pi.id FROM main.purchase_intents pi WHERE pi.id = cs.client_reference_id) AS i_ref,
@@ -224,7 +240,7 @@ WITH cand AS (
       WHERE r.payment_intent = cs.payment_intent AND r.status = 'succeeded'
         AND r.currency IS cs.currency AND r.deleted_at IS NULL) AS refunded
   FROM main.stripe_checkout_sessions cs
-), linked AS (
+), linked AS MATERIALIZED (
   SELECT cand.*,
     (SELECT pi.tenant_id FROM main.purchase_intents pi JOIN main.tenants t ON t.id = pi.tenant_id
       WHERE pi.id = cand.i_local) AS t_local_intent,
