@@ -660,7 +660,10 @@ static int sub_unit(struct gen *g, struct unit *x)
 		return 0;
 
 	snprintf(lsub, sizeof lsub, "s%07lld", x->i);
-	if (chance(g, 80))   /* else the link comes from the entitlement or metadata */
+	/* else the link comes from the entitlement or metadata; an entitlement
+	 * tied to an absent subscription links nothing, so that unit always
+	 * has the local row (its live subscription is then E1's) */
+	if (chance(g, 80) || x->kind == K_E2_ABSENT)
 		TRY(put(g, S_LSUB, "ssssssis", lsub, x->t, x->u, x->plan, x->sub, "active", x->q,
 			iso(g, g->now + 20 * DAY)));
 	if (x->kind == K_P1_E1)
@@ -682,8 +685,11 @@ static int sub_unit(struct gen *g, struct unit *x)
 	}
 	switch (x->kind) {
 	case K_E1_REVOKED: TRY(expect(g, "E1", c, "subscription:%s", x->sub)); break;
-	case K_E2_CANCELED: case K_E2_PAST_DUE: case K_E2_ABSENT:
+	case K_E2_CANCELED: case K_E2_PAST_DUE:
 		TRY(expect(g, "E2", c, "entitlement:%s", x->ent)); break;
+	case K_E2_ABSENT:   /* the tenant's live subscription has no valid entitlement */
+		TRY(expect(g, "E2", c, "entitlement:%s", x->ent));
+		TRY(expect(g, "E1", c, "subscription:%s", x->sub)); break;
 	case K_E3: TRY(expect(g, "E3", c, "entitlement:%s", x->ent)); break;
 	case K_E4: TRY(expect(g, "E4", c, "entitlement:%s", x->ent)); break;
 	case K_E5: TRY(expect(g, "E5", c, "tenant:%s", x->t)); break;

@@ -16,7 +16,7 @@
 
 /* The order actions are applied in (see repair.h); the other rules only report. */
 static const char *const apply_order[] = {
-	"P1", "P3", "E1", "E5", "E3", "E7", "E2", "R1", "E6", "E4", "C1", "C2", "C4"
+	"P1", "P3", "E2", "E1", "E5", "E3", "E7", "R1", "E6", "E4", "C1", "C2", "C4"
 };
 #define NORDER (sizeof apply_order / sizeof apply_order[0])
 

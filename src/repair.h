@@ -6,9 +6,10 @@
  * something (report and none change nothing), marked "auto" when the rule
  * is in the config's repair.auto_apply.  Applying (opts.apply) runs the
  * auto actions in one transaction, in an order that lets earlier repairs
- * settle the overlaps of later ones (P1 before P3 and E1; grants before
- * seat assignments):
- *     P1 P3 E1 E5 E3 E7 E2 R1 E6 E4 C1 C2 C4
+ * settle the overlaps of later ones (P1 before P3 and E1; E2's revocation
+ * of an entitlement tied to a dead subscription before E1's grant for the
+ * tenant's live one; grants before seat assignments):
+ *     P1 P3 E2 E1 E5 E3 E7 R1 E6 E4 C1 C2 C4
  * each action inside a savepoint, so that an action the platform outgrew
  * since reconcile (stale) is skipped without touching the others, while a
  * database error or a kill leaves the database exactly as it was.

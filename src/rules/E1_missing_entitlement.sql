@@ -3,6 +3,11 @@
 -- inside repair.past_due_grace_days) for a plan, linked to a tenant, while
 -- that tenant has no active entitlement for the plan or from the
 -- subscription (any source counts: an admin grant of the plan satisfies it).
+-- An entitlement of the plan that names another subscription counts only
+-- when that subscription is live: one tied to a dead or absent
+-- subscription is E2's to revoke, and must not hide this one (repair
+-- revokes it and grants this one in the same transaction; see
+-- src/repair.h for the order).
 -- Subject: the subscription.  Repair: grant (source=stripe), the row to
 -- create is action_after.  A live subscription that maps to no plan, or
 -- links to no tenant, is M1's.
@@ -22,4 +27,9 @@ FROM temp.sub_state s
 WHERE s.live AND s.plan IS NOT NULL AND s.tenant_id IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM main.entitlements e
                   WHERE e.tenant_id = s.tenant_id AND e.status = 'active'
-                    AND (e.stripe_subscription_id = s.subscription_id OR e.product = s.plan))
+                    AND (e.stripe_subscription_id = s.subscription_id
+                         OR (e.product = s.plan
+                             AND (e.stripe_subscription_id IS NULL
+                                  OR EXISTS (SELECT 1 FROM temp.sub_state o
+                                             WHERE o.subscription_id = e.stripe_subscription_id
+                                               AND o.live)))))
