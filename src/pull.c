@@ -796,16 +796,16 @@ static void on_response(void *udata, const struct stripe_response *r, const stru
 		free(j);
 		return;
 	}
-	/* r->json is the client's parse of the body (validated there, retried
+	/* r->doc is the client's parse of the body (validated there, retried
 	 * when truncated or invalid): the rows are read from it, no second parse */
 	if (j->type == JOB_RETRIEVE)
-		rc = stripe_rows_parse_object_json(r->json, r->body, r->body_len, j->kind, &pg,
+		rc = stripe_rows_parse_object_doc(r->doc, r->body, r->body_len, j->kind, &pg,
 						   &pe);
 	else if (j->page_kind == STRIPE_CHECKOUT_LINE_ITEM)
-		rc = stripe_rows_parse_line_items_json(r->json, r->body, r->body_len, j->cur.scope,
+		rc = stripe_rows_parse_line_items_doc(r->doc, r->body, r->body_len, j->cur.scope,
 						       &pg, &pe);
 	else
-		rc = stripe_rows_parse_page_json(r->json, r->body, r->body_len, j->page_kind, &pg,
+		rc = stripe_rows_parse_page_doc(r->doc, r->body, r->body_len, j->page_kind, &pg,
 						 &pe);
 	if (rc != 0) {
 		err_prefix(&pe, "GET %s%s%s (request %s)", r->path, r->query[0] ? "?" : "",

@@ -243,16 +243,17 @@ static void on_done(void *ud, const struct stripe_response *r, const struct err 
 		snprintf(o->msg, sizeof o->msg, "%s", e->msg);
 		remember(e->msg);
 	} else {
-		json_t *data = json_object_get(r->json, "data");
+		const struct jval *data = jv_get(jdoc_root(r->doc), "data"), *v, *lastv = NULL;
 
 		o->ok++;
-		if (json_is_array(data)) {
-			o->listed += (int)json_array_size(data);
+		if (jv_is_array(data)) {
+			o->listed += (int)data->n;
 			o->pages++;
+			for (v = jv_first(data); v; v = jv_next(data, v))
+				lastv = v;
 		}
-		if (o->limit && json_is_true(json_object_get(r->json, "has_more"))) {
-			const char *last = json_string_value(
-				json_object_get(json_array_get(data, json_array_size(data) - 1), "id"));
+		if (o->limit && jv_is_true(jv_get(jdoc_root(r->doc), "has_more"))) {
+			const char *last = jv_str(jv_get(lastv, "id"));
 			char lim[16];
 			struct stripe_param p[3] = { { "limit", lim }, { "starting_after", last },
 						     { "status", "all" } };
