@@ -150,7 +150,15 @@ static int migrate(struct db *db, int from, struct err *e)
 	return 0;
 }
 
-/* Pragmas of every connection.  journal_mode needs a step to take effect. */
+/*
+ * Pragmas of every connection.  journal_mode needs a step to take effect.
+ * WAL with synchronous = NORMAL: a commit is atomic and survives kill -9
+ * (the WAL is synced at each checkpoint; an OS crash may lose the last
+ * commits, never consistency).  temp_store = MEMORY keeps the savepoint
+ * sub-journals of grouped commits (db_snapshot_group) off the disk, and a
+ * 16 MiB page cache keeps the index pages a pull touches: it fills on any
+ * snapshot worth the name, so memory stays flat with the account's size.
+ */
 static int set_pragmas(struct db *db, struct err *e)
 {
 	int rc;
@@ -158,7 +166,9 @@ static int set_pragmas(struct db *db, struct err *e)
 	sqlite3_busy_timeout(db->h, DB_BUSY_TIMEOUT_MS);
 	if ((rc = db_exec(db, "PRAGMA journal_mode = WAL", e)) != 0)
 		return rc;
-	if ((rc = db_exec(db, "PRAGMA synchronous = NORMAL", e)) != 0)
+	if ((rc = db_exec(db, "PRAGMA synchronous = NORMAL", e)) != 0 ||
+	    (rc = db_exec(db, "PRAGMA temp_store = MEMORY", e)) != 0 ||
+	    (rc = db_exec(db, "PRAGMA cache_size = -16384", e)) != 0)
 		return rc;
 	return db_exec(db, "PRAGMA foreign_keys = ON", e);
 }

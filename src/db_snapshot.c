@@ -515,32 +515,39 @@ static void sb_upsert(struct sqlbuf *b, const struct snap_table *t)
 
 /* --- the writer of one commit ---------------------------------------------- */
 
+/* The statements of the writer, prepared on first use. */
+struct snap_stmts {
+	sqlite3_stmt *exists[TB_COUNT], *upsert[TB_COUNT], *prune[TB_COUNT];
+	sqlite3_stmt *tomb_set[TB_COUNT], *tomb_new[TB_COUNT];
+	sqlite3_stmt *seen, *event_new, *events_of_object, *cursor;
+};
+
+static void stmts_release(struct snap_stmts *s)
+{
+	int t;
+
+	for (t = 0; t < TB_COUNT; t++) {
+		sqlite3_finalize(s->exists[t]);
+		sqlite3_finalize(s->upsert[t]);
+		sqlite3_finalize(s->prune[t]);
+		sqlite3_finalize(s->tomb_set[t]);
+		sqlite3_finalize(s->tomb_new[t]);
+	}
+	sqlite3_finalize(s->seen);
+	sqlite3_finalize(s->event_new);
+	sqlite3_finalize(s->events_of_object);
+	sqlite3_finalize(s->cursor);
+	memset(s, 0, sizeof *s);
+}
+
 struct writer {
 	struct db *db;
 	struct err *e;
 	const char *version;
 	const char *pulled_at;
 	struct db_snapshot_counts *n;
-	sqlite3_stmt *exists[TB_COUNT], *upsert[TB_COUNT], *prune[TB_COUNT];
-	sqlite3_stmt *tomb_set[TB_COUNT], *tomb_new[TB_COUNT];
-	sqlite3_stmt *seen, *event_new, *events_of_object;
+	struct snap_stmts *s;     /* the commit's own, or its group's (kept) */
 };
-
-static void writer_release(struct writer *w)
-{
-	int t;
-
-	for (t = 0; t < TB_COUNT; t++) {
-		sqlite3_finalize(w->exists[t]);
-		sqlite3_finalize(w->upsert[t]);
-		sqlite3_finalize(w->prune[t]);
-		sqlite3_finalize(w->tomb_set[t]);
-		sqlite3_finalize(w->tomb_new[t]);
-	}
-	sqlite3_finalize(w->seen);
-	sqlite3_finalize(w->event_new);
-	sqlite3_finalize(w->events_of_object);
-}
 
 enum { ST_EXISTS, ST_UPSERT, ST_PRUNE, ST_TOMB_SET, ST_TOMB_NEW };
 
@@ -553,13 +560,13 @@ static int w_stmt(struct writer *w, int t, int which, sqlite3_stmt **out)
 	int rc;
 
 	switch (which) {
-	case ST_EXISTS: slot = &w->exists[t]; break;
-	case ST_UPSERT: slot = &w->upsert[t]; break;
-	case ST_PRUNE: slot = &w->prune[t]; break;
-	case ST_TOMB_SET: slot = &w->tomb_set[t]; break;
-	default: slot = &w->tomb_new[t]; break;
+	case ST_EXISTS: slot = &w->s->exists[t]; break;
+	case ST_UPSERT: slot = &w->s->upsert[t]; break;
+	case ST_PRUNE: slot = &w->s->prune[t]; break;
+	case ST_TOMB_SET: slot = &w->s->tomb_set[t]; break;
+	default: slot = &w->s->tomb_new[t]; break;
 	}
-	if (*slot) {                    /* prepared earlier in this commit */
+	if (*slot) {                    /* prepared earlier (commit or group) */
 		sqlite3_reset(*slot);
 		sqlite3_clear_bindings(*slot);
 		*out = *slot;
@@ -852,13 +859,13 @@ static int w_event(struct writer *w, const struct stripe_row *r)
 	char when[32];
 	int rc;
 
-	if (!w->event_new &&
+	if (!w->s->event_new &&
 	    (rc = db_prepare(w->db, "INSERT INTO stripe_events (id, type, created, livemode, "
 			     "api_version, object_type, object_id, processed, processed_at, raw_json, "
 			     "stripe_version, pulled_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-			     "?10, ?11, ?12) ON CONFLICT (id) DO NOTHING", &w->event_new, w->e)) != 0)
+			     "?10, ?11, ?12) ON CONFLICT (id) DO NOTHING", &w->s->event_new, w->e)) != 0)
 		return rc;
-	st = w->event_new;
+	st = w->s->event_new;
 	sqlite3_reset(st);
 	sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, ev->type, -1, SQLITE_STATIC);
@@ -890,15 +897,15 @@ static int w_events_of(struct writer *w, const char *id)
 {
 	int rc;
 
-	if (!w->events_of_object &&
+	if (!w->s->events_of_object &&
 	    (rc = db_prepare(w->db, "UPDATE stripe_events SET processed = 1, processed_at = ?2 "
-			     "WHERE object_id = ?1 AND processed = 0", &w->events_of_object,
+			     "WHERE object_id = ?1 AND processed = 0", &w->s->events_of_object,
 			     w->e)) != 0)
 		return rc;
-	sqlite3_reset(w->events_of_object);
-	sqlite3_bind_text(w->events_of_object, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(w->events_of_object, 2, w->pulled_at, -1, SQLITE_STATIC);
-	if ((rc = w_step_done(w, w->events_of_object, "stripe_events")) != 0)
+	sqlite3_reset(w->s->events_of_object);
+	sqlite3_bind_text(w->s->events_of_object, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(w->s->events_of_object, 2, w->pulled_at, -1, SQLITE_STATIC);
+	if ((rc = w_step_done(w, w->s->events_of_object, "stripe_events")) != 0)
 		return rc;
 	w->n->events_processed += sqlite3_changes(w->db->h);
 	return 0;
@@ -909,15 +916,15 @@ static int w_seen(struct writer *w, long long run, const char *resource, const c
 {
 	int rc;
 
-	if (!w->seen &&
+	if (!w->s->seen &&
 	    (rc = db_prepare(w->db, "INSERT OR IGNORE INTO stripe_pull_seen (pull_run_id, "
-			     "resource, id) VALUES (?1, ?2, ?3)", &w->seen, w->e)) != 0)
+			     "resource, id) VALUES (?1, ?2, ?3)", &w->s->seen, w->e)) != 0)
 		return rc;
-	sqlite3_reset(w->seen);
-	sqlite3_bind_int64(w->seen, 1, run);
-	sqlite3_bind_text(w->seen, 2, resource, -1, SQLITE_STATIC);
-	sqlite3_bind_text(w->seen, 3, id, -1, SQLITE_STATIC);
-	return w_step_done(w, w->seen, "stripe_pull_seen");
+	sqlite3_reset(w->s->seen);
+	sqlite3_bind_int64(w->s->seen, 1, run);
+	sqlite3_bind_text(w->s->seen, 2, resource, -1, SQLITE_STATIC);
+	sqlite3_bind_text(w->s->seen, 3, id, -1, SQLITE_STATIC);
+	return w_step_done(w, w->s->seen, "stripe_pull_seen");
 }
 
 static int w_page(struct writer *w, const struct stripe_page *p, long long full_run, int mark)
@@ -1225,11 +1232,14 @@ static int cursor_advance(struct writer *w, struct db_snapshot_cursor *c,
 	sqlite3_stmt *st;
 	int rc;
 
-	if ((rc = db_prepare(w->db, "UPDATE stripe_pull_cursors SET starting_after = "
+	if (!w->s->cursor &&
+	    (rc = db_prepare(w->db, "UPDATE stripe_pull_cursors SET starting_after = "
 			     "coalesce(?4, starting_after), done = ?5, pages = pages + 1, "
 			     "objects = objects + ?6, updated_at = ?7 WHERE pull_run_id = ?1 "
-			     "AND resource = ?2 AND scope = ?3", &st, w->e)) != 0)
+			     "AND resource = ?2 AND scope = ?3", &w->s->cursor, w->e)) != 0)
 		return rc;
+	st = w->s->cursor;
+	sqlite3_reset(st);
 	sqlite3_bind_int64(st, 1, c->pull_run_id);
 	sqlite3_bind_text(st, 2, c->resource, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, c->scope, -1, SQLITE_STATIC);
@@ -1238,7 +1248,7 @@ static int cursor_advance(struct writer *w, struct db_snapshot_cursor *c,
 	sqlite3_bind_int64(st, 6, p ? (long long)p->count : 0);
 	sqlite3_bind_text(st, 7, w->pulled_at, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return db_fail(w->db, w->e, "stripe_pull_cursors");
 	if (sqlite3_changes(w->db->h) != 1)
@@ -1337,31 +1347,119 @@ static int mark_objects(struct writer *w, const char *const *ids, size_t n)
 	return rc;
 }
 
+/* --- commit groups ------------------------------------------------------------ */
+
+struct db_snapshot_group {
+	struct db *db;
+	int open;                  /* its transaction is open */
+	size_t commits;            /* commits in the open transaction */
+	struct snap_stmts st;      /* kept between commits */
+	long long run;             /* the run whose mode is known (0: none) */
+	int run_full;
+};
+
+int db_snapshot_group_new(struct db *db, struct db_snapshot_group **out, struct err *e)
+{
+	if (!(*out = calloc(1, sizeof **out)))
+		return err_set(e, EXIT_SOFTWARE, "out of memory");
+	(*out)->db = db;
+	return 0;
+}
+
+size_t db_snapshot_group_pending(const struct db_snapshot_group *g)
+{
+	return g && g->open ? g->commits : 0;
+}
+
+int db_snapshot_group_flush(struct db_snapshot_group *g, struct err *e)
+{
+	int rc;
+
+	if (!g || !g->open)
+		return 0;
+	g->open = 0;
+	g->commits = 0;
+	rc = db_tx_commit(g->db, e);
+	return rc;
+}
+
+void db_snapshot_group_free(struct db_snapshot_group *g)
+{
+	if (!g)
+		return;
+	stmts_release(&g->st);
+	if (g->open)
+		db_tx_rollback(g->db);
+	free(g);
+}
+
+/* Open the transaction of c's group (or c's own) and a savepoint in a group. */
+static int commit_begin(struct db *db, struct db_snapshot_group *g, struct err *e)
+{
+	int rc;
+
+	if (!g) {
+		if (db->in_tx)
+			return err_set(e, EXIT_SOFTWARE, "snapshot: commit inside an open transaction");
+		return db_tx_begin(db, e);
+	}
+	if (g->db != db)
+		return err_set(e, EXIT_SOFTWARE, "snapshot: a commit group of another database");
+	if (!g->open) {
+		if (db->in_tx)
+			return err_set(e, EXIT_SOFTWARE, "snapshot: commit inside an open transaction");
+		if ((rc = db_tx_begin(db, e)) != 0)
+			return rc;
+		g->open = 1;
+		g->commits = 0;
+	}
+	return db_exec(db, "SAVEPOINT snap_commit", e);
+}
+
+/* The mode of run (full or not), remembered by the group. */
+static int commit_run_mode(struct db *db, struct db_snapshot_group *g, long long run, int *full,
+			   struct err *e)
+{
+	int rc;
+
+	if (g && g->run == run) {
+		*full = g->run_full;
+		return 0;
+	}
+	if ((rc = run_mode(db, run, full, e)) == 0 && g) {
+		g->run = run;
+		g->run_full = *full;
+	}
+	return rc;
+}
+
 int db_snapshot_commit(struct db *db, struct db_snapshot_commit *c,
 		       struct db_snapshot_counts *counts, struct err *e)
 {
+	struct db_snapshot_group *g = c->group;
 	struct db_snapshot_counts local = { 0 };
+	struct snap_stmts own;
 	struct writer w;
 	char now[32];
 	long long full_run = 0;
 	int rc, full = 0;
 
-	if (db->in_tx)
-		return err_set(e, EXIT_SOFTWARE, "snapshot: commit inside an open transaction");
 	if (c->cursor && c->page &&
 	    strcmp(c->cursor->resource, stripe_kind_resource(c->page->kind)) != 0)
 		return err_set(e, EXIT_SOFTWARE, "snapshot: a %s page on a %s cursor",
 			       stripe_kind_resource(c->page->kind), c->cursor->resource);
 	memset(&w, 0, sizeof w);
+	memset(&own, 0, sizeof own);
 	db_now(now, sizeof now);
 	w.db = db;
 	w.e = e;
 	w.version = c->stripe_version;
 	w.pulled_at = c->pulled_at ? c->pulled_at : now;
 	w.n = &local;
-	if ((rc = db_tx_begin(db, e)) != 0)
+	w.s = g ? &g->st : &own;
+	if ((rc = commit_begin(db, g, e)) != 0)
 		return rc;
-	if (c->cursor && (rc = run_mode(db, c->cursor->pull_run_id, &full, e)) != 0)
+	if (c->cursor && (rc = commit_run_mode(db, g, c->cursor->pull_run_id, &full, e)) != 0)
 		goto fail;
 	if (full)
 		full_run = c->cursor->pull_run_id;
@@ -1374,9 +1472,14 @@ int db_snapshot_commit(struct db *db, struct db_snapshot_commit *c,
 	     (rc = mark_processed(&w, c->processed_events, c->nprocessed_events)) != 0) ||
 	    (c->events_cursor && (rc = save_events_cursor(&w, c->events_cursor)) != 0))
 		goto fail;
-	writer_release(&w);
-	if ((rc = db_tx_commit(db, e)) != 0)
+	stmts_release(&own);
+	if (g) {
+		if ((rc = db_exec(db, "RELEASE snap_commit", e)) != 0)
+			goto fail;
+		g->commits++;
+	} else if ((rc = db_tx_commit(db, e)) != 0) {
 		return rc;
+	}
 	if (c->cursor) {
 		struct db_snapshot_cursor *cur = c->cursor;
 
@@ -1401,8 +1504,13 @@ int db_snapshot_commit(struct db *db, struct db_snapshot_commit *c,
 	}
 	return 0;
 fail:
-	writer_release(&w);
-	db_tx_rollback(db);
+	stmts_release(&own);
+	if (g) {
+		/* undo this commit only; what the group committed before stays */
+		sqlite3_exec(db->h, "ROLLBACK TO snap_commit; RELEASE snap_commit", NULL, NULL, NULL);
+	} else {
+		db_tx_rollback(db);
+	}
 	return rc;
 }
 

@@ -44,6 +44,7 @@ const enum stripe_kind pull_kinds[PULL_NKINDS] = {
 #define MAX_FIXED_WINDOWS 1000  /* --window-days windows per resource */
 #define PENDING_BATCH 2000      /* objects retrieved per round of pending events */
 #define MARK_BATCH 1000         /* events of kinds we keep no rows of, per commit */
+#define GROUP_PAGES 32          /* pages per transaction at most (db_snapshot_group) */
 /*
  * An event older than the last full relist of its kind by more than this
  * is superseded by what the relist listed (Stripe's clock against ours;
@@ -284,6 +285,7 @@ struct rstate {
 
 struct puller {
 	struct db *db;
+	struct db_snapshot_group *group;  /* pages committed together (flushed often) */
 	struct stripe_client *c;
 	const struct pull_opts *o;
 	struct pull_result *res;
@@ -334,6 +336,37 @@ static void fail(struct puller *p, enum stripe_kind k, const struct err *e)
 	stripe_cancel(p->c);
 }
 
+/*
+ * Commit the group of pages written so far (before anything else opens a
+ * transaction, on every tick, and after every run of the client).  0, or
+ * -1 with the pull failed.
+ */
+static int group_flush(struct puller *p)
+{
+	struct err e = { 0 };
+
+	if (db_snapshot_group_flush(p->group, &e) != 0) {
+		fail(p, STRIPE_NONE, &e);
+		return -1;
+	}
+	return 0;
+}
+
+/* db_snapshot_commit in the pull's group; the group is flushed when full. */
+static int commit(struct puller *p, struct db_snapshot_commit *cm, struct db_snapshot_counts *n,
+		  struct err *e)
+{
+	int rc;
+
+	cm->group = p->group;
+	if ((rc = db_snapshot_commit(p->db, cm, n, e)) != 0)
+		return rc;
+	if (db_snapshot_group_pending(p->group) >= GROUP_PAGES &&
+	    (rc = db_snapshot_group_flush(p->group, e)) != 0)
+		return rc;
+	return 0;
+}
+
 static void add_counts(struct pull_figures *f, const struct db_snapshot_counts *n)
 {
 	f->inserted += n->inserted;
@@ -357,6 +390,7 @@ static void tick(void *udata)
 	struct puller *p = udata;
 	int i;
 
+	group_flush(p);
 	memset(&p->res->total, 0, sizeof p->res->total);
 	for (i = 0; i < STRIPE_KIND_COUNT; i++) {
 		const struct pull_figures *f = &p->res->res[i];
@@ -532,6 +566,8 @@ static void finish_relist(struct puller *p, enum stripe_kind kind)
 	struct err e = { 0 };
 	long long tomb = 0;
 
+	if (group_flush(p) != 0)
+		return;
 	if (db_snapshot_full_relist_finish(p->db, p->run_id, kind, p->run_start, &tomb, &e) != 0) {
 		fail(p, kind, &e);
 		return;
@@ -571,6 +607,10 @@ static void plan_windows(struct puller *p, enum stripe_kind kind)
 	if (!(cs = calloc((size_t)k, sizeof *cs))) {
 		err_set(&e, EXIT_SOFTWARE, "out of memory");
 		fail(p, kind, &e);
+		return;
+	}
+	if (group_flush(p) != 0) {
+		free(cs);
 		return;
 	}
 	if (db_tx_begin(p->db, &e) != 0)
@@ -675,7 +715,7 @@ static void on_probe_top(struct puller *p, struct job *j, struct stripe_page *pg
 	cm.stripe_version = version;
 	cm.cursor = &c;
 	cm.mark_events = 1;
-	if (db_snapshot_commit(p->db, &cm, &n, &e) != 0) {
+	if (commit(p, &cm, &n, &e) != 0) {
 		fail(p, j->kind, &e);
 		return;
 	}
@@ -730,7 +770,7 @@ static void on_pager(struct puller *p, struct job *j, struct stripe_page *pg,
 		if (p->save_events)
 			cm.events_cursor = &p->new_events;
 	}
-	if (db_snapshot_commit(p->db, &cm, &n, &e) != 0) {
+	if (commit(p, &cm, &n, &e) != 0) {
 		fail(p, j->kind, &e);
 		free(j);
 		return;
@@ -770,7 +810,7 @@ static void on_retrieve(struct puller *p, struct job *j, struct stripe_page *pg,
 	cm.page = pg;
 	cm.stripe_version = version;
 	cm.mark_events = 1;
-	if (db_snapshot_commit(p->db, &cm, &n, &e) != 0) {
+	if (commit(p, &cm, &n, &e) != 0) {
 		fail(p, j->kind, &e);
 		return;
 	}
@@ -839,6 +879,7 @@ static int run_client(struct puller *p, struct err *e)
 	struct err re = { 0 };
 	int rc = stripe_run(p->c, p->o->stop, &re);
 
+	group_flush(p);
 	if (p->o->stop && *p->o->stop)
 		return err_set(e, EXIT_TEMPFAIL, "interrupted; run 'trueup pull' again to resume");
 	if (p->failed) {
@@ -1663,8 +1704,12 @@ int pull_run(struct db *db, const struct stripe_config *sc, const char *key,
 	snprintf(p.limit, sizeof p.limit, "%d", p.page_size);
 	p.now = o->now > 0 ? o->now : (long long)time(NULL);
 	res->res[STRIPE_EVENT].active = 0;
-	if ((rc = stripe_client_new(sc, key, &o->client, &p.c, e)) != 0)
+	if ((rc = db_snapshot_group_new(db, &p.group, e)) != 0)
 		return rc;
+	if ((rc = stripe_client_new(sc, key, &o->client, &p.c, e)) != 0) {
+		db_snapshot_group_free(p.group);
+		return rc;
+	}
 	stripe_client_set_tick(p.c, tick, &p, o->progress_ms ? o->progress_ms : 200);
 	if ((rc = resume(&p, e)) != 0)
 		goto out;
@@ -1695,6 +1740,7 @@ int pull_run(struct db *db, const struct stripe_config *sc, const char *key,
 out:
 	tick(&p);
 	stripe_client_free(p.c);
+	db_snapshot_group_free(p.group);
 	idset_free(&p.fetched);
 	idset_free(&p.applied);
 	idset_free(&p.windowed);
