@@ -16,6 +16,7 @@
  * JSON).  Child lists are pruned with json_each() over the ids the parent
  * still lists.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1349,6 +1350,23 @@ static int mark_objects(struct writer *w, const char *const *ids, size_t n)
 
 /* --- commit groups ------------------------------------------------------------ */
 
+#define CKPT_FRAMES 1000           /* WAL frames that wake the checkpointer (SQLite's default) */
+
+/*
+ * The checkpointer of a group: a thread with a connection of its own that
+ * copies the WAL back into the database (PASSIVE: it never blocks the
+ * writer) whenever a flush leaves CKPT_FRAMES or more in the WAL.  Without
+ * it the writer's own commits would do that work, fsyncs included, between
+ * two pages of the pull.
+ */
+struct ckpt {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	sqlite3 *h;
+	int running, want, stop;
+};
+
 struct db_snapshot_group {
 	struct db *db;
 	int open;                  /* its transaction is open */
@@ -1356,13 +1374,98 @@ struct db_snapshot_group {
 	struct snap_stmts st;      /* kept between commits */
 	long long run;             /* the run whose mode is known (0: none) */
 	int run_full;
+	struct ckpt ck;
 };
+
+static void *ckpt_main(void *arg)
+{
+	struct ckpt *k = arg;
+
+	for (;;) {
+		pthread_mutex_lock(&k->mu);
+		while (!k->want && !k->stop)
+			pthread_cond_wait(&k->cv, &k->mu);
+		if (k->stop) {
+			pthread_mutex_unlock(&k->mu);
+			return NULL;
+		}
+		k->want = 0;
+		pthread_mutex_unlock(&k->mu);
+		/* failures (busy, I/O) leave the frames for the next round */
+		sqlite3_wal_checkpoint_v2(k->h, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	}
+}
+
+/* The writer's WAL hook: after each commit, with the frames in the WAL. */
+static int ckpt_hook(void *arg, sqlite3 *h, const char *name, int frames)
+{
+	struct ckpt *k = arg;
+
+	(void)h;
+	(void)name;
+	if (frames >= CKPT_FRAMES) {
+		pthread_mutex_lock(&k->mu);
+		k->want = 1;
+		pthread_cond_signal(&k->cv);
+		pthread_mutex_unlock(&k->mu);
+	}
+	return SQLITE_OK;
+}
+
+/* Start the checkpointer; when it cannot start, the writer checkpoints as before. */
+static void ckpt_start(struct db_snapshot_group *g)
+{
+	struct ckpt *k = &g->ck;
+
+	if (!g->db->path || sqlite3_open_v2(g->db->path, &k->h, SQLITE_OPEN_READWRITE |
+					    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		sqlite3_close(k->h);
+		k->h = NULL;
+		return;
+	}
+	if (pthread_mutex_init(&k->mu, NULL) != 0)
+		goto fail;
+	if (pthread_cond_init(&k->cv, NULL) != 0) {
+		pthread_mutex_destroy(&k->mu);
+		goto fail;
+	}
+	if (pthread_create(&k->th, NULL, ckpt_main, k) != 0) {
+		pthread_cond_destroy(&k->cv);
+		pthread_mutex_destroy(&k->mu);
+		goto fail;
+	}
+	k->running = 1;
+	sqlite3_wal_hook(g->db->h, ckpt_hook, k);   /* replaces the autocheckpoint */
+	return;
+fail:
+	sqlite3_close(k->h);
+	k->h = NULL;
+}
+
+static void ckpt_stop(struct db_snapshot_group *g)
+{
+	struct ckpt *k = &g->ck;
+
+	if (!k->running)
+		return;
+	sqlite3_wal_autocheckpoint(g->db->h, CKPT_FRAMES);   /* the default hook again */
+	pthread_mutex_lock(&k->mu);
+	k->stop = 1;
+	pthread_cond_signal(&k->cv);
+	pthread_mutex_unlock(&k->mu);
+	pthread_join(k->th, NULL);
+	pthread_cond_destroy(&k->cv);
+	pthread_mutex_destroy(&k->mu);
+	sqlite3_close(k->h);
+	memset(k, 0, sizeof *k);
+}
 
 int db_snapshot_group_new(struct db *db, struct db_snapshot_group **out, struct err *e)
 {
 	if (!(*out = calloc(1, sizeof **out)))
 		return err_set(e, EXIT_SOFTWARE, "out of memory");
 	(*out)->db = db;
+	ckpt_start(*out);
 	return 0;
 }
 
@@ -1390,6 +1493,7 @@ void db_snapshot_group_free(struct db_snapshot_group *g)
 	stmts_release(&g->st);
 	if (g->open)
 		db_tx_rollback(g->db);
+	ckpt_stop(g);
 	free(g);
 }
 
