@@ -1423,7 +1423,9 @@ static void ckpt_start(struct db_snapshot_group *g)
 		k->h = NULL;
 		return;
 	}
-	if (pthread_mutex_init(&k->mu, NULL) != 0)
+	/* a connection knows the database is in WAL mode once it has read it */
+	if (sqlite3_exec(k->h, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK ||
+	    pthread_mutex_init(&k->mu, NULL) != 0)
 		goto fail;
 	if (pthread_cond_init(&k->cv, NULL) != 0) {
 		pthread_mutex_destroy(&k->mu);

@@ -40,6 +40,7 @@ const enum stripe_kind pull_kinds[PULL_NKINDS] = {
 
 #define DAY 86400LL
 #define MAX_PROBES 40           /* per resource, while planning windows */
+#define PROBE_FANOUT 4          /* probes in flight per round of the search */
 #define MAX_WINDOWS 16          /* automatic windows per resource */
 #define MAX_FIXED_WINDOWS 1000  /* --window-days windows per resource */
 #define PENDING_BATCH 2000      /* objects retrieved per round of pending events */
@@ -281,6 +282,7 @@ struct rstate {
 	long long newest, clast, lo, hi, step;
 	long long probe_count;        /* objects in the probe page */
 	int binary, probes;
+	int inflight;                 /* probes of the current round not answered */
 };
 
 struct puller {
@@ -421,6 +423,20 @@ static void warn(struct puller *p, const char *fmt, long long a)
 
 static void on_response(void *udata, const struct stripe_response *r, const struct err *e);
 
+/*
+ * A request's priority in the client's queue.  A full pull is as long as
+ * its busiest endpoint: the line items of checkout sessions, which are
+ * only found as session pages arrive and are held to 25/s like any
+ * endpoint.  So line-item pages go first, then what reveals them (session
+ * pages and the probes that plan the session windows), then the rest.
+ */
+static int job_prio(const struct job *j)
+{
+	if (j->page_kind == STRIPE_CHECKOUT_LINE_ITEM)
+		return 2;
+	return j->kind == STRIPE_CHECKOUT_SESSION && j->type != JOB_RETRIEVE ? 1 : 0;
+}
+
 /* Queue j's next request; on failure j is freed and the pull fails. */
 static void job_send(struct job *j)
 {
@@ -480,7 +496,7 @@ static void job_send(struct job *j)
 			prm[n++] = (struct stripe_param){ api->get_name, api->get_value };
 		break;
 	}
-	if (stripe_get(p->c, path, prm, n, on_response, j, &e) != 0) {
+	if (stripe_get_prio(p->c, path, prm, n, job_prio(j), on_response, j, &e) != 0) {
 		fail(p, j->kind, &e);
 		free(j);
 	}
@@ -651,14 +667,23 @@ static void probe_lt(struct puller *p, enum stripe_kind kind, long long t)
 		return;
 	j->t = t;
 	p->rs[kind].probes++;
+	p->rs[kind].inflight++;
 	job_send(j);
 }
 
-/* Next step of the search for the oldest object (lo: none older; hi: one exists). */
+/*
+ * Next round of the search for the oldest object (lo: none older; hi: one
+ * exists).  A round sends up to PROBE_FANOUT probes at once (each a
+ * round trip: with 150 ms of latency a one-at-a-time search held back the
+ * windows, and so the line items, for seconds): while no lower bound is
+ * known, at hi - step * 4^i; then at the PROBE_FANOUT inner points of
+ * [lo, hi], which cuts the range by PROBE_FANOUT + 1 per round.
+ */
 static void probe_next(struct puller *p, enum stripe_kind kind)
 {
 	struct rstate *rs = &p->rs[kind];
-	long long tol = (rs->newest - rs->lo) / 64;
+	long long tol = (rs->newest - rs->lo) / 64, t[PROBE_FANOUT];
+	int i, n = 0;
 
 	if (tol < 60)
 		tol = 60;
@@ -667,19 +692,30 @@ static void probe_next(struct puller *p, enum stripe_kind kind)
 		return;
 	}
 	if (!rs->binary) {
-		long long t = rs->hi - rs->step;
-
-		rs->step *= 4;
-		if (t <= 0) {
-			rs->binary = 1;
-			rs->lo = 0;
-			probe_next(p, kind);
-			return;
+		for (i = 0; i < PROBE_FANOUT; i++, rs->step *= 4) {
+			if (rs->hi - rs->step <= 0) {
+				if (n == 0) {          /* nothing left above 0: search [0, hi] */
+					rs->binary = 1;
+					rs->lo = 0;
+					probe_next(p, kind);
+					return;
+				}
+				break;
+			}
+			t[n++] = rs->hi - rs->step;
 		}
-		probe_lt(p, kind, t);
-		return;
+	} else {
+		for (i = 1; i <= PROBE_FANOUT; i++) {
+			long long x = rs->lo + (rs->hi - rs->lo) * i / (PROBE_FANOUT + 1);
+
+			if (x > rs->lo && x < rs->hi && (n == 0 || x > t[n - 1]))
+				t[n++] = x;
+		}
 	}
-	probe_lt(p, kind, rs->lo + (rs->hi - rs->lo) / 2);
+	for (i = 0; i < n && rs->probes < MAX_PROBES; i++)
+		probe_lt(p, kind, t[i]);
+	if (rs->inflight == 0)
+		plan_windows(p, kind);
 }
 
 /* The first page of kind: all of it, or the start of planning its windows. */
@@ -729,15 +765,18 @@ static void on_probe_lt(struct puller *p, struct job *j, const struct stripe_pag
 {
 	struct rstate *rs = &p->rs[j->kind];
 
+	rs->inflight--;
 	if (pg->count == 0) {
-		rs->lo = j->t;
+		if (!rs->binary || j->t > rs->lo)
+			rs->lo = j->t;
 		rs->binary = 1;
 	} else if (pg->rows[0].created.v < rs->hi) {
 		rs->hi = pg->rows[0].created.v;
-	} else if (rs->binary) {
+	} else if (rs->binary && j->t > rs->lo) {
 		rs->lo = j->t;   /* nothing new below: treat as empty */
 	}
-	probe_next(p, j->kind);
+	if (rs->inflight == 0 && !p->failed)
+		probe_next(p, j->kind);
 }
 
 /* A page of a pager: commit it with its cursor, then ask for the next. */

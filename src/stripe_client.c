@@ -51,6 +51,7 @@ struct sc_xfer {
 	char *path, *query, *url;
 	char endpoint[SC_ENDPOINT_MAX];
 	int ep;                    /* ratelimit / stats index */
+	int prio;                  /* queue order: higher first, FIFO within one */
 	stripe_done_fn done;
 	void *udata;
 	uint64_t submitted_ns, not_before_ns;
@@ -559,19 +560,35 @@ static void sc_xfer_free(struct sc_xfer *x)
 	free(x);
 }
 
+/* Queue x behind every transfer of its priority or a higher one. */
 static void sc_enqueue(struct stripe_client *c, struct sc_xfer *x)
 {
-	x->next = NULL;
-	if (c->qtail)
-		c->qtail->next = x;
-	else
-		c->qhead = x;
-	c->qtail = x;
+	struct sc_xfer **pp;
+
 	c->nqueued++;
+	if (!c->qtail || c->qtail->prio >= x->prio) {
+		x->next = NULL;
+		if (c->qtail)
+			c->qtail->next = x;
+		else
+			c->qhead = x;
+		c->qtail = x;
+		return;
+	}
+	for (pp = &c->qhead; (*pp)->prio >= x->prio; pp = &(*pp)->next)
+		;
+	x->next = *pp;
+	*pp = x;
 }
 
 int stripe_get(struct stripe_client *c, const char *path, const struct stripe_param *params,
 	       size_t nparams, stripe_done_fn done, void *udata, struct err *e)
+{
+	return stripe_get_prio(c, path, params, nparams, 0, done, udata, e);
+}
+
+int stripe_get_prio(struct stripe_client *c, const char *path, const struct stripe_param *params,
+		    size_t nparams, int prio, stripe_done_fn done, void *udata, struct err *e)
 {
 	struct http_query q = { 0 };
 	struct sc_xfer *x;
@@ -594,6 +611,7 @@ int stripe_get(struct stripe_client *c, const char *path, const struct stripe_pa
 		return err_set(e, EXIT_SOFTWARE, "GET %.200s: out of memory", path);
 	}
 	x->c = c;
+	x->prio = prio;
 	x->done = done;
 	x->udata = udata;
 	x->path = sc_strdup(path);

@@ -164,6 +164,17 @@ int stripe_get(struct stripe_client *c, const char *path, const struct stripe_pa
 	       size_t nparams, stripe_done_fn done, void *udata, struct err *e);
 
 /*
+ * stripe_get with a priority: queued requests (new ones and retries
+ * waiting for their turn) start highest priority first, in submission
+ * order within a priority; stripe_get is priority 0.  When the global
+ * bucket is what holds requests back, this decides who gets its tokens:
+ * the pull gives the requests on its longest path (checkout line items,
+ * then the session pages that reveal them) precedence.
+ */
+int stripe_get_prio(struct stripe_client *c, const char *path, const struct stripe_param *params,
+		    size_t nparams, int prio, stripe_done_fn done, void *udata, struct err *e);
+
+/*
  * Run until no request is queued, waiting or in flight.  Callbacks run from
  * here and may queue more.  When *stop (may be NULL) becomes non-zero --
  * a signal handler's flag -- every pending request is cancelled (callbacks
