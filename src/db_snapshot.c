@@ -1350,7 +1350,7 @@ static int mark_objects(struct writer *w, const char *const *ids, size_t n)
 
 /* --- commit groups ------------------------------------------------------------ */
 
-#define CKPT_FRAMES 1000           /* WAL frames that wake the checkpointer (SQLite's default) */
+#define CKPT_FRAMES 2048           /* WAL frames that wake the checkpointer (32 MiB of 16 KiB pages) */
 
 /*
  * The checkpointer of a group: a thread with a connection of its own that

@@ -45,7 +45,14 @@ const enum stripe_kind pull_kinds[PULL_NKINDS] = {
 #define MAX_FIXED_WINDOWS 1000  /* --window-days windows per resource */
 #define PENDING_BATCH 2000      /* objects retrieved per round of pending events */
 #define MARK_BATCH 1000         /* events of kinds we keep no rows of, per commit */
-#define GROUP_PAGES 32          /* pages per transaction at most (db_snapshot_group) */
+/*
+ * A group of page commits (db_snapshot_group) is flushed at GROUP_PAGES
+ * pages or on the first progress tick after GROUP_SEC seconds: a
+ * transaction rewrites every index page its rows touch, so the more rows
+ * per transaction, the fewer times each index page goes to the WAL.
+ */
+#define GROUP_PAGES 256
+#define GROUP_SEC 1.0
 /*
  * An event older than the last full relist of its kind by more than this
  * is superseded by what the relist listed (Stripe's clock against ours;
@@ -307,6 +314,7 @@ struct puller {
 	struct idset fallback;        /* windowed sessions the window did not hold */
 	int since_started;            /* the "since" window is being paged */
 	struct timespec t0;
+	double group_t0;
 };
 
 static double elapsed(const struct puller *p)
@@ -392,7 +400,10 @@ static void tick(void *udata)
 	struct puller *p = udata;
 	int i;
 
-	group_flush(p);
+	if (elapsed(p) - p->group_t0 >= GROUP_SEC) {
+		group_flush(p);
+		p->group_t0 = elapsed(p);
+	}
 	memset(&p->res->total, 0, sizeof p->res->total);
 	for (i = 0; i < STRIPE_KIND_COUNT; i++) {
 		const struct pull_figures *f = &p->res->res[i];
@@ -1778,6 +1789,7 @@ int pull_run(struct db *db, const struct stripe_config *sc, const char *key,
 	}
 out:
 	tick(&p);
+	group_flush(&p);
 	stripe_client_free(p.c);
 	db_snapshot_group_free(p.group);
 	idset_free(&p.fetched);
