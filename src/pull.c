@@ -734,6 +734,30 @@ static void probe_next(struct puller *p, enum stripe_kind kind)
 }
 
 /*
+ * Write page pg without a cursor (a retrieved object, or rows a window
+ * lists again), its sessions' line items started first.  0, or -1 with the
+ * pull failed.
+ */
+static int commit_loose(struct puller *p, struct job *j, const struct stripe_page *pg,
+			const char *version, struct db_snapshot_counts *n)
+{
+	struct db_snapshot_commit cm;
+	struct err e = { 0 };
+
+	if (page_line_items(p, pg) != 0)
+		return -1;
+	memset(&cm, 0, sizeof cm);
+	cm.page = pg;
+	cm.stripe_version = version;
+	cm.mark_events = 1;
+	if (commit(p, &cm, n, &e) != 0) {
+		fail(p, j->kind, &e);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * The first page of checkout sessions, while their windows are planned:
  * when it names sessions with more line items than it embeds, write its
  * sessions now (without a cursor: the window that lists them again writes
@@ -744,24 +768,14 @@ static void early_line_items(struct puller *p, struct job *j, const struct strip
 			     const char *version)
 {
 	struct db_snapshot_counts n = { 0 };
-	struct db_snapshot_commit cm;
-	struct err e = { 0 };
 	size_t i;
 	int any = 0;
 
 	for (i = 0; i < pg->count; i++)
 		any |= !pg->rows[i].deleted && pg->rows[i].u.session.line_items_present &&
 		       pg->rows[i].u.session.line_items_has_more;
-	if (!any || page_line_items(p, pg) != 0)
+	if (!any || commit_loose(p, j, pg, version, &n) != 0)
 		return;
-	memset(&cm, 0, sizeof cm);
-	cm.page = pg;
-	cm.stripe_version = version;
-	cm.mark_events = 1;
-	if (commit(p, &cm, &n, &e) != 0) {
-		fail(p, j->kind, &e);
-		return;
-	}
 	fig(p, j->kind)->inserted += n.inserted;
 	fig(p, j->kind)->updated += n.updated;
 	p->rs[j->kind].early += n.inserted + n.updated;
@@ -891,19 +905,9 @@ static void on_retrieve(struct puller *p, struct job *j, struct stripe_page *pg,
 			const char *version)
 {
 	struct db_snapshot_counts n = { 0 };
-	struct db_snapshot_commit cm;
-	struct err e = { 0 };
 
-	if (page_line_items(p, pg) != 0)
+	if (commit_loose(p, j, pg, version, &n) != 0)
 		return;
-	memset(&cm, 0, sizeof cm);
-	cm.page = pg;
-	cm.stripe_version = version;
-	cm.mark_events = 1;
-	if (commit(p, &cm, &n, &e) != 0) {
-		fail(p, j->kind, &e);
-		return;
-	}
 	add_counts(fig(p, j->kind), &n);
 	fig(p, j->kind)->objects++;
 	fig(p, j->kind)->retrieved++;
