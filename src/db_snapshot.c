@@ -1499,7 +1499,7 @@ void db_snapshot_group_free(struct db_snapshot_group *g)
 	free(g);
 }
 
-/* Open the transaction of c's group (or c's own) and a savepoint in a group. */
+/* Open the transaction of c's group (or c's own). */
 static int commit_begin(struct db *db, struct db_snapshot_group *g, struct err *e)
 {
 	int rc;
@@ -1519,7 +1519,7 @@ static int commit_begin(struct db *db, struct db_snapshot_group *g, struct err *
 		g->open = 1;
 		g->commits = 0;
 	}
-	return db_exec(db, "SAVEPOINT snap_commit", e);
+	return 0;
 }
 
 /* The mode of run (full or not), remembered by the group. */
@@ -1580,8 +1580,6 @@ int db_snapshot_commit(struct db *db, struct db_snapshot_commit *c,
 		goto fail;
 	stmts_release(&own);
 	if (g) {
-		if ((rc = db_exec(db, "RELEASE snap_commit", e)) != 0)
-			goto fail;
 		g->commits++;
 	} else if ((rc = db_tx_commit(db, e)) != 0) {
 		return rc;
@@ -1611,11 +1609,13 @@ int db_snapshot_commit(struct db *db, struct db_snapshot_commit *c,
 	return 0;
 fail:
 	stmts_release(&own);
+	/* a group's failed commit takes the group with it (no savepoints: their
+	 * sub-journals copied every index page a page touched again, memory
+	 * and CPU growing with the indexes) */
+	db_tx_rollback(db);
 	if (g) {
-		/* undo this commit only; what the group committed before stays */
-		sqlite3_exec(db->h, "ROLLBACK TO snap_commit; RELEASE snap_commit", NULL, NULL, NULL);
-	} else {
-		db_tx_rollback(db);
+		g->open = 0;
+		g->commits = 0;
 	}
 	return rc;
 }
@@ -1696,10 +1696,13 @@ int db_snapshot_full_relist_finish(struct db *db, long long pull_run_id, enum st
 		goto fail;
 	}
 	db_now(now, sizeof now);
-	sb_add(&b, "UPDATE %s SET deleted_at = ?1, pulled_at = ?1 WHERE deleted_at IS NULL "
-		   "AND id NOT IN (SELECT id FROM stripe_pull_seen WHERE pull_run_id = ?2 AND "
-		   "resource = ?3)%s%s", tables[t].name, lo_open ? "" : " AND created >= ?4",
-		   hi_open ? "" : " AND created < ?5");
+	/* NOT EXISTS probes the seen table's key per row; NOT IN (SELECT ...)
+	 * would first copy every seen id into a temporary b-tree in memory,
+	 * so memory grew with the account */
+	sb_add(&b, "UPDATE %s AS t SET deleted_at = ?1, pulled_at = ?1 WHERE deleted_at IS NULL "
+		   "AND NOT EXISTS (SELECT 1 FROM stripe_pull_seen s WHERE s.pull_run_id = ?2 AND "
+		   "s.resource = ?3 AND s.id = t.id)%s%s", tables[t].name,
+		   lo_open ? "" : " AND created >= ?4", hi_open ? "" : " AND created < ?5");
 	if ((rc = sb_prepare(db, &b, &st, e)) != 0)
 		goto fail;
 	sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);

@@ -182,13 +182,16 @@ int db_snapshot_commit(struct db *db, struct db_snapshot_commit *c,
  * milliseconds, and each transaction rewrites every index page its rows
  * touch, so committing pages one by one wrote the same index pages to the
  * WAL again and again (about 3x the database's size).  A commit given a
- * group runs inside the group's one open transaction, in a savepoint of
- * its own (a failed commit still writes nothing; the ones before it stay),
- * until db_snapshot_group_flush commits them all at once.  The guarantee
- * is unchanged: a page's rows and its cursor are in the same transaction,
- * so a pull killed at any moment resumes from the last flushed page.
- * While a group is open nothing else may begin a transaction on db: flush
- * first.  Statements are kept between the commits of a group.
+ * group runs inside the group's one open transaction until
+ * db_snapshot_group_flush commits them all at once.  A commit that fails
+ * rolls back the whole open transaction: itself and every commit of the
+ * group since the last flush (a pull fails at its first failed commit, so
+ * nothing is lost that the next pull would not fetch again).  The
+ * guarantee is unchanged: a page's rows and its cursor are in the same
+ * transaction, so a pull killed at any moment resumes from the last
+ * flushed page.  While a group is open nothing else may begin a
+ * transaction on db: flush first.  The group also keeps its statements
+ * between commits and runs a checkpointer thread (see db_snapshot.c).
  */
 struct db_snapshot_group;
 
