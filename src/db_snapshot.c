@@ -16,6 +16,7 @@
  * JSON).  Child lists are pruned with json_each() over the ids the parent
  * still lists.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -515,32 +516,39 @@ static void sb_upsert(struct sqlbuf *b, const struct snap_table *t)
 
 /* --- the writer of one commit ---------------------------------------------- */
 
+/* The statements of the writer, prepared on first use. */
+struct snap_stmts {
+	sqlite3_stmt *exists[TB_COUNT], *upsert[TB_COUNT], *prune[TB_COUNT];
+	sqlite3_stmt *tomb_set[TB_COUNT], *tomb_new[TB_COUNT];
+	sqlite3_stmt *seen, *event_new, *events_of_object, *cursor;
+};
+
+static void stmts_release(struct snap_stmts *s)
+{
+	int t;
+
+	for (t = 0; t < TB_COUNT; t++) {
+		sqlite3_finalize(s->exists[t]);
+		sqlite3_finalize(s->upsert[t]);
+		sqlite3_finalize(s->prune[t]);
+		sqlite3_finalize(s->tomb_set[t]);
+		sqlite3_finalize(s->tomb_new[t]);
+	}
+	sqlite3_finalize(s->seen);
+	sqlite3_finalize(s->event_new);
+	sqlite3_finalize(s->events_of_object);
+	sqlite3_finalize(s->cursor);
+	memset(s, 0, sizeof *s);
+}
+
 struct writer {
 	struct db *db;
 	struct err *e;
 	const char *version;
 	const char *pulled_at;
 	struct db_snapshot_counts *n;
-	sqlite3_stmt *exists[TB_COUNT], *upsert[TB_COUNT], *prune[TB_COUNT];
-	sqlite3_stmt *tomb_set[TB_COUNT], *tomb_new[TB_COUNT];
-	sqlite3_stmt *seen, *event_new, *events_of_object;
+	struct snap_stmts *s;     /* the commit's own, or its group's (kept) */
 };
-
-static void writer_release(struct writer *w)
-{
-	int t;
-
-	for (t = 0; t < TB_COUNT; t++) {
-		sqlite3_finalize(w->exists[t]);
-		sqlite3_finalize(w->upsert[t]);
-		sqlite3_finalize(w->prune[t]);
-		sqlite3_finalize(w->tomb_set[t]);
-		sqlite3_finalize(w->tomb_new[t]);
-	}
-	sqlite3_finalize(w->seen);
-	sqlite3_finalize(w->event_new);
-	sqlite3_finalize(w->events_of_object);
-}
 
 enum { ST_EXISTS, ST_UPSERT, ST_PRUNE, ST_TOMB_SET, ST_TOMB_NEW };
 
@@ -553,13 +561,13 @@ static int w_stmt(struct writer *w, int t, int which, sqlite3_stmt **out)
 	int rc;
 
 	switch (which) {
-	case ST_EXISTS: slot = &w->exists[t]; break;
-	case ST_UPSERT: slot = &w->upsert[t]; break;
-	case ST_PRUNE: slot = &w->prune[t]; break;
-	case ST_TOMB_SET: slot = &w->tomb_set[t]; break;
-	default: slot = &w->tomb_new[t]; break;
+	case ST_EXISTS: slot = &w->s->exists[t]; break;
+	case ST_UPSERT: slot = &w->s->upsert[t]; break;
+	case ST_PRUNE: slot = &w->s->prune[t]; break;
+	case ST_TOMB_SET: slot = &w->s->tomb_set[t]; break;
+	default: slot = &w->s->tomb_new[t]; break;
 	}
-	if (*slot) {                    /* prepared earlier in this commit */
+	if (*slot) {                    /* prepared earlier (commit or group) */
 		sqlite3_reset(*slot);
 		sqlite3_clear_bindings(*slot);
 		*out = *slot;
@@ -852,13 +860,13 @@ static int w_event(struct writer *w, const struct stripe_row *r)
 	char when[32];
 	int rc;
 
-	if (!w->event_new &&
+	if (!w->s->event_new &&
 	    (rc = db_prepare(w->db, "INSERT INTO stripe_events (id, type, created, livemode, "
 			     "api_version, object_type, object_id, processed, processed_at, raw_json, "
 			     "stripe_version, pulled_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-			     "?10, ?11, ?12) ON CONFLICT (id) DO NOTHING", &w->event_new, w->e)) != 0)
+			     "?10, ?11, ?12) ON CONFLICT (id) DO NOTHING", &w->s->event_new, w->e)) != 0)
 		return rc;
-	st = w->event_new;
+	st = w->s->event_new;
 	sqlite3_reset(st);
 	sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, ev->type, -1, SQLITE_STATIC);
@@ -890,15 +898,15 @@ static int w_events_of(struct writer *w, const char *id)
 {
 	int rc;
 
-	if (!w->events_of_object &&
+	if (!w->s->events_of_object &&
 	    (rc = db_prepare(w->db, "UPDATE stripe_events SET processed = 1, processed_at = ?2 "
-			     "WHERE object_id = ?1 AND processed = 0", &w->events_of_object,
+			     "WHERE object_id = ?1 AND processed = 0", &w->s->events_of_object,
 			     w->e)) != 0)
 		return rc;
-	sqlite3_reset(w->events_of_object);
-	sqlite3_bind_text(w->events_of_object, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(w->events_of_object, 2, w->pulled_at, -1, SQLITE_STATIC);
-	if ((rc = w_step_done(w, w->events_of_object, "stripe_events")) != 0)
+	sqlite3_reset(w->s->events_of_object);
+	sqlite3_bind_text(w->s->events_of_object, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(w->s->events_of_object, 2, w->pulled_at, -1, SQLITE_STATIC);
+	if ((rc = w_step_done(w, w->s->events_of_object, "stripe_events")) != 0)
 		return rc;
 	w->n->events_processed += sqlite3_changes(w->db->h);
 	return 0;
@@ -909,15 +917,15 @@ static int w_seen(struct writer *w, long long run, const char *resource, const c
 {
 	int rc;
 
-	if (!w->seen &&
+	if (!w->s->seen &&
 	    (rc = db_prepare(w->db, "INSERT OR IGNORE INTO stripe_pull_seen (pull_run_id, "
-			     "resource, id) VALUES (?1, ?2, ?3)", &w->seen, w->e)) != 0)
+			     "resource, id) VALUES (?1, ?2, ?3)", &w->s->seen, w->e)) != 0)
 		return rc;
-	sqlite3_reset(w->seen);
-	sqlite3_bind_int64(w->seen, 1, run);
-	sqlite3_bind_text(w->seen, 2, resource, -1, SQLITE_STATIC);
-	sqlite3_bind_text(w->seen, 3, id, -1, SQLITE_STATIC);
-	return w_step_done(w, w->seen, "stripe_pull_seen");
+	sqlite3_reset(w->s->seen);
+	sqlite3_bind_int64(w->s->seen, 1, run);
+	sqlite3_bind_text(w->s->seen, 2, resource, -1, SQLITE_STATIC);
+	sqlite3_bind_text(w->s->seen, 3, id, -1, SQLITE_STATIC);
+	return w_step_done(w, w->s->seen, "stripe_pull_seen");
 }
 
 static int w_page(struct writer *w, const struct stripe_page *p, long long full_run, int mark)
@@ -1225,11 +1233,14 @@ static int cursor_advance(struct writer *w, struct db_snapshot_cursor *c,
 	sqlite3_stmt *st;
 	int rc;
 
-	if ((rc = db_prepare(w->db, "UPDATE stripe_pull_cursors SET starting_after = "
+	if (!w->s->cursor &&
+	    (rc = db_prepare(w->db, "UPDATE stripe_pull_cursors SET starting_after = "
 			     "coalesce(?4, starting_after), done = ?5, pages = pages + 1, "
 			     "objects = objects + ?6, updated_at = ?7 WHERE pull_run_id = ?1 "
-			     "AND resource = ?2 AND scope = ?3", &st, w->e)) != 0)
+			     "AND resource = ?2 AND scope = ?3", &w->s->cursor, w->e)) != 0)
 		return rc;
+	st = w->s->cursor;
+	sqlite3_reset(st);
 	sqlite3_bind_int64(st, 1, c->pull_run_id);
 	sqlite3_bind_text(st, 2, c->resource, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, c->scope, -1, SQLITE_STATIC);
@@ -1238,7 +1249,7 @@ static int cursor_advance(struct writer *w, struct db_snapshot_cursor *c,
 	sqlite3_bind_int64(st, 6, p ? (long long)p->count : 0);
 	sqlite3_bind_text(st, 7, w->pulled_at, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return db_fail(w->db, w->e, "stripe_pull_cursors");
 	if (sqlite3_changes(w->db->h) != 1)
@@ -1337,31 +1348,224 @@ static int mark_objects(struct writer *w, const char *const *ids, size_t n)
 	return rc;
 }
 
+/* --- commit groups ------------------------------------------------------------ */
+
+#define CKPT_FRAMES 2048           /* WAL frames that wake the checkpointer (32 MiB of 16 KiB pages) */
+
+/*
+ * The checkpointer of a group: a thread with a connection of its own that
+ * copies the WAL back into the database (PASSIVE: it never blocks the
+ * writer) whenever a flush leaves CKPT_FRAMES or more in the WAL.  Without
+ * it the writer's own commits would do that work, fsyncs included, between
+ * two pages of the pull.
+ */
+struct ckpt {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	sqlite3 *h;
+	int running, want, stop;
+};
+
+struct db_snapshot_group {
+	struct db *db;
+	int open;                  /* its transaction is open */
+	size_t commits;            /* commits in the open transaction */
+	struct snap_stmts st;      /* kept between commits */
+	long long run;             /* the run whose mode is known (0: none) */
+	int run_full;
+	struct ckpt ck;
+};
+
+static void *ckpt_main(void *arg)
+{
+	struct ckpt *k = arg;
+
+	for (;;) {
+		pthread_mutex_lock(&k->mu);
+		while (!k->want && !k->stop)
+			pthread_cond_wait(&k->cv, &k->mu);
+		if (k->stop) {
+			pthread_mutex_unlock(&k->mu);
+			return NULL;
+		}
+		k->want = 0;
+		pthread_mutex_unlock(&k->mu);
+		/* failures (busy, I/O) leave the frames for the next round */
+		sqlite3_wal_checkpoint_v2(k->h, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	}
+}
+
+/* The writer's WAL hook: after each commit, with the frames in the WAL. */
+static int ckpt_hook(void *arg, sqlite3 *h, const char *name, int frames)
+{
+	struct ckpt *k = arg;
+
+	(void)h;
+	(void)name;
+	if (frames >= CKPT_FRAMES) {
+		pthread_mutex_lock(&k->mu);
+		k->want = 1;
+		pthread_cond_signal(&k->cv);
+		pthread_mutex_unlock(&k->mu);
+	}
+	return SQLITE_OK;
+}
+
+/* Start the checkpointer; when it cannot start, the writer checkpoints as before. */
+static void ckpt_start(struct db_snapshot_group *g)
+{
+	struct ckpt *k = &g->ck;
+
+	if (!g->db->path || sqlite3_open_v2(g->db->path, &k->h, SQLITE_OPEN_READWRITE |
+					    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		sqlite3_close(k->h);
+		k->h = NULL;
+		return;
+	}
+	/* a connection knows the database is in WAL mode once it has read it */
+	if (sqlite3_exec(k->h, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK ||
+	    pthread_mutex_init(&k->mu, NULL) != 0)
+		goto fail;
+	if (pthread_cond_init(&k->cv, NULL) != 0) {
+		pthread_mutex_destroy(&k->mu);
+		goto fail;
+	}
+	if (pthread_create(&k->th, NULL, ckpt_main, k) != 0) {
+		pthread_cond_destroy(&k->cv);
+		pthread_mutex_destroy(&k->mu);
+		goto fail;
+	}
+	k->running = 1;
+	sqlite3_wal_hook(g->db->h, ckpt_hook, k);   /* replaces the autocheckpoint */
+	return;
+fail:
+	sqlite3_close(k->h);
+	k->h = NULL;
+}
+
+static void ckpt_stop(struct db_snapshot_group *g)
+{
+	struct ckpt *k = &g->ck;
+
+	if (!k->running)
+		return;
+	sqlite3_wal_autocheckpoint(g->db->h, CKPT_FRAMES);   /* the default hook again */
+	pthread_mutex_lock(&k->mu);
+	k->stop = 1;
+	pthread_cond_signal(&k->cv);
+	pthread_mutex_unlock(&k->mu);
+	pthread_join(k->th, NULL);
+	pthread_cond_destroy(&k->cv);
+	pthread_mutex_destroy(&k->mu);
+	sqlite3_close(k->h);
+	memset(k, 0, sizeof *k);
+}
+
+int db_snapshot_group_new(struct db *db, struct db_snapshot_group **out, struct err *e)
+{
+	if (!(*out = calloc(1, sizeof **out)))
+		return err_set(e, EXIT_SOFTWARE, "out of memory");
+	(*out)->db = db;
+	ckpt_start(*out);
+	return 0;
+}
+
+size_t db_snapshot_group_pending(const struct db_snapshot_group *g)
+{
+	return g && g->open ? g->commits : 0;
+}
+
+int db_snapshot_group_flush(struct db_snapshot_group *g, struct err *e)
+{
+	int rc;
+
+	if (!g || !g->open)
+		return 0;
+	g->open = 0;
+	g->commits = 0;
+	rc = db_tx_commit(g->db, e);
+	return rc;
+}
+
+void db_snapshot_group_free(struct db_snapshot_group *g)
+{
+	if (!g)
+		return;
+	stmts_release(&g->st);
+	if (g->open)
+		db_tx_rollback(g->db);
+	ckpt_stop(g);
+	free(g);
+}
+
+/* Open the transaction of c's group (or c's own). */
+static int commit_begin(struct db *db, struct db_snapshot_group *g, struct err *e)
+{
+	int rc;
+
+	if (!g) {
+		if (db->in_tx)
+			return err_set(e, EXIT_SOFTWARE, "snapshot: commit inside an open transaction");
+		return db_tx_begin(db, e);
+	}
+	if (g->db != db)
+		return err_set(e, EXIT_SOFTWARE, "snapshot: a commit group of another database");
+	if (!g->open) {
+		if (db->in_tx)
+			return err_set(e, EXIT_SOFTWARE, "snapshot: commit inside an open transaction");
+		if ((rc = db_tx_begin(db, e)) != 0)
+			return rc;
+		g->open = 1;
+		g->commits = 0;
+	}
+	return 0;
+}
+
+/* The mode of run (full or not), remembered by the group. */
+static int commit_run_mode(struct db *db, struct db_snapshot_group *g, long long run, int *full,
+			   struct err *e)
+{
+	int rc;
+
+	if (g && g->run == run) {
+		*full = g->run_full;
+		return 0;
+	}
+	if ((rc = run_mode(db, run, full, e)) == 0 && g) {
+		g->run = run;
+		g->run_full = *full;
+	}
+	return rc;
+}
+
 int db_snapshot_commit(struct db *db, struct db_snapshot_commit *c,
 		       struct db_snapshot_counts *counts, struct err *e)
 {
+	struct db_snapshot_group *g = c->group;
 	struct db_snapshot_counts local = { 0 };
+	struct snap_stmts own;
 	struct writer w;
 	char now[32];
 	long long full_run = 0;
 	int rc, full = 0;
 
-	if (db->in_tx)
-		return err_set(e, EXIT_SOFTWARE, "snapshot: commit inside an open transaction");
 	if (c->cursor && c->page &&
 	    strcmp(c->cursor->resource, stripe_kind_resource(c->page->kind)) != 0)
 		return err_set(e, EXIT_SOFTWARE, "snapshot: a %s page on a %s cursor",
 			       stripe_kind_resource(c->page->kind), c->cursor->resource);
 	memset(&w, 0, sizeof w);
+	memset(&own, 0, sizeof own);
 	db_now(now, sizeof now);
 	w.db = db;
 	w.e = e;
 	w.version = c->stripe_version;
 	w.pulled_at = c->pulled_at ? c->pulled_at : now;
 	w.n = &local;
-	if ((rc = db_tx_begin(db, e)) != 0)
+	w.s = g ? &g->st : &own;
+	if ((rc = commit_begin(db, g, e)) != 0)
 		return rc;
-	if (c->cursor && (rc = run_mode(db, c->cursor->pull_run_id, &full, e)) != 0)
+	if (c->cursor && (rc = commit_run_mode(db, g, c->cursor->pull_run_id, &full, e)) != 0)
 		goto fail;
 	if (full)
 		full_run = c->cursor->pull_run_id;
@@ -1374,9 +1578,12 @@ int db_snapshot_commit(struct db *db, struct db_snapshot_commit *c,
 	     (rc = mark_processed(&w, c->processed_events, c->nprocessed_events)) != 0) ||
 	    (c->events_cursor && (rc = save_events_cursor(&w, c->events_cursor)) != 0))
 		goto fail;
-	writer_release(&w);
-	if ((rc = db_tx_commit(db, e)) != 0)
+	stmts_release(&own);
+	if (g) {
+		g->commits++;
+	} else if ((rc = db_tx_commit(db, e)) != 0) {
 		return rc;
+	}
 	if (c->cursor) {
 		struct db_snapshot_cursor *cur = c->cursor;
 
@@ -1401,8 +1608,15 @@ int db_snapshot_commit(struct db *db, struct db_snapshot_commit *c,
 	}
 	return 0;
 fail:
-	writer_release(&w);
+	stmts_release(&own);
+	/* a group's failed commit takes the group with it (no savepoints: their
+	 * sub-journals copied every index page a page touched again, memory
+	 * and CPU growing with the indexes) */
 	db_tx_rollback(db);
+	if (g) {
+		g->open = 0;
+		g->commits = 0;
+	}
 	return rc;
 }
 
@@ -1482,10 +1696,13 @@ int db_snapshot_full_relist_finish(struct db *db, long long pull_run_id, enum st
 		goto fail;
 	}
 	db_now(now, sizeof now);
-	sb_add(&b, "UPDATE %s SET deleted_at = ?1, pulled_at = ?1 WHERE deleted_at IS NULL "
-		   "AND id NOT IN (SELECT id FROM stripe_pull_seen WHERE pull_run_id = ?2 AND "
-		   "resource = ?3)%s%s", tables[t].name, lo_open ? "" : " AND created >= ?4",
-		   hi_open ? "" : " AND created < ?5");
+	/* NOT EXISTS probes the seen table's key per row; NOT IN (SELECT ...)
+	 * would first copy every seen id into a temporary b-tree in memory,
+	 * so memory grew with the account */
+	sb_add(&b, "UPDATE %s AS t SET deleted_at = ?1, pulled_at = ?1 WHERE deleted_at IS NULL "
+		   "AND NOT EXISTS (SELECT 1 FROM stripe_pull_seen s WHERE s.pull_run_id = ?2 AND "
+		   "s.resource = ?3 AND s.id = t.id)%s%s", tables[t].name,
+		   lo_open ? "" : " AND created >= ?4", hi_open ? "" : " AND created < ?5");
 	if ((rc = sb_prepare(db, &b, &st, e)) != 0)
 		goto fail;
 	sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);

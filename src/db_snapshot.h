@@ -153,6 +153,8 @@ struct db_snapshot_commit {
 	const char *const *processed_objects;
 	size_t nprocessed_objects;
 	const struct db_snapshot_events_cursor *events_cursor;  /* save it; NULL = leave */
+	/* Commit inside this group's transaction (see below); NULL = its own. */
+	struct db_snapshot_group *group;
 };
 
 struct db_snapshot_counts {
@@ -174,6 +176,40 @@ struct db_snapshot_counts {
  */
 int db_snapshot_commit(struct db *db, struct db_snapshot_commit *c,
 		       struct db_snapshot_counts *counts, struct err *e);
+
+/*
+ * Commit groups (performance): a pull commits a page every few
+ * milliseconds, and each transaction rewrites every index page its rows
+ * touch, so committing pages one by one wrote the same index pages to the
+ * WAL again and again (about 3x the database's size).  A commit given a
+ * group runs inside the group's one open transaction until
+ * db_snapshot_group_flush commits them all at once.  A commit that fails
+ * rolls back the whole open transaction: itself and every commit of the
+ * group since the last flush (a pull fails at its first failed commit, so
+ * nothing is lost that the next pull would not fetch again).  The
+ * guarantee is unchanged: a page's rows and its cursor are in the same
+ * transaction, so a pull killed at any moment resumes from the last
+ * flushed page.  While a group is open nothing else may begin a
+ * transaction on db: flush first.  The group also keeps its statements
+ * between commits and runs a checkpointer thread (see db_snapshot.c).
+ */
+struct db_snapshot_group;
+
+/* A new (closed) group on db; EXIT_SOFTWARE when out of memory. */
+int db_snapshot_group_new(struct db *db, struct db_snapshot_group **out, struct err *e);
+
+/* Commits waiting in the open transaction (0 when none is open). */
+size_t db_snapshot_group_pending(const struct db_snapshot_group *g);
+
+/*
+ * Commit the group's transaction, if open.  On failure (EXIT_TEMPFAIL,
+ * EXIT_IOERR...) everything since the last flush is rolled back.  g may be
+ * NULL.
+ */
+int db_snapshot_group_flush(struct db_snapshot_group *g, struct err *e);
+
+/* Roll back what was not flushed and free g (NULL is fine). */
+void db_snapshot_group_free(struct db_snapshot_group *g);
 
 /*
  * End the full relist of kind in a full pull run, in one transaction: all

@@ -40,10 +40,19 @@ const enum stripe_kind pull_kinds[PULL_NKINDS] = {
 
 #define DAY 86400LL
 #define MAX_PROBES 40           /* per resource, while planning windows */
+#define PROBE_FANOUT 4          /* probes in flight per round of the search */
 #define MAX_WINDOWS 16          /* automatic windows per resource */
 #define MAX_FIXED_WINDOWS 1000  /* --window-days windows per resource */
 #define PENDING_BATCH 2000      /* objects retrieved per round of pending events */
 #define MARK_BATCH 1000         /* events of kinds we keep no rows of, per commit */
+/*
+ * A group of page commits (db_snapshot_group) is flushed at GROUP_PAGES
+ * pages or on the first progress tick after GROUP_SEC seconds: a
+ * transaction rewrites every index page its rows touch, so the more rows
+ * per transaction, the fewer times each index page goes to the WAL.
+ */
+#define GROUP_PAGES 256
+#define GROUP_SEC 1.0
 /*
  * An event older than the last full relist of its kind by more than this
  * is superseded by what the relist listed (Stripe's clock against ours;
@@ -280,10 +289,13 @@ struct rstate {
 	long long newest, clast, lo, hi, step;
 	long long probe_count;        /* objects in the probe page */
 	int binary, probes;
+	int inflight;                 /* probes of the current round not answered */
+	long long early;              /* rows written from the probe page, listed again */
 };
 
 struct puller {
 	struct db *db;
+	struct db_snapshot_group *group;  /* pages committed together (flushed often) */
 	struct stripe_client *c;
 	const struct pull_opts *o;
 	struct pull_result *res;
@@ -303,6 +315,7 @@ struct puller {
 	struct idset fallback;        /* windowed sessions the window did not hold */
 	int since_started;            /* the "since" window is being paged */
 	struct timespec t0;
+	double group_t0;
 };
 
 static double elapsed(const struct puller *p)
@@ -334,6 +347,37 @@ static void fail(struct puller *p, enum stripe_kind k, const struct err *e)
 	stripe_cancel(p->c);
 }
 
+/*
+ * Commit the group of pages written so far (before anything else opens a
+ * transaction, on every tick, and after every run of the client).  0, or
+ * -1 with the pull failed.
+ */
+static int group_flush(struct puller *p)
+{
+	struct err e = { 0 };
+
+	if (db_snapshot_group_flush(p->group, &e) != 0) {
+		fail(p, STRIPE_NONE, &e);
+		return -1;
+	}
+	return 0;
+}
+
+/* db_snapshot_commit in the pull's group; the group is flushed when full. */
+static int commit(struct puller *p, struct db_snapshot_commit *cm, struct db_snapshot_counts *n,
+		  struct err *e)
+{
+	int rc;
+
+	cm->group = p->group;
+	if ((rc = db_snapshot_commit(p->db, cm, n, e)) != 0)
+		return rc;
+	if (db_snapshot_group_pending(p->group) >= GROUP_PAGES &&
+	    (rc = db_snapshot_group_flush(p->group, e)) != 0)
+		return rc;
+	return 0;
+}
+
 static void add_counts(struct pull_figures *f, const struct db_snapshot_counts *n)
 {
 	f->inserted += n->inserted;
@@ -357,6 +401,10 @@ static void tick(void *udata)
 	struct puller *p = udata;
 	int i;
 
+	if (elapsed(p) - p->group_t0 >= GROUP_SEC) {
+		group_flush(p);
+		p->group_t0 = elapsed(p);
+	}
 	memset(&p->res->total, 0, sizeof p->res->total);
 	for (i = 0; i < STRIPE_KIND_COUNT; i++) {
 		const struct pull_figures *f = &p->res->res[i];
@@ -386,6 +434,20 @@ static void warn(struct puller *p, const char *fmt, long long a)
 }
 
 static void on_response(void *udata, const struct stripe_response *r, const struct err *e);
+
+/*
+ * A request's priority in the client's queue.  A full pull is as long as
+ * its busiest endpoint: the line items of checkout sessions, which are
+ * only found as session pages arrive and are held to 25/s like any
+ * endpoint.  So line-item pages go first, then what reveals them (session
+ * pages and the probes that plan the session windows), then the rest.
+ */
+static int job_prio(const struct job *j)
+{
+	if (j->page_kind == STRIPE_CHECKOUT_LINE_ITEM)
+		return 2;
+	return j->kind == STRIPE_CHECKOUT_SESSION && j->type != JOB_RETRIEVE ? 1 : 0;
+}
 
 /* Queue j's next request; on failure j is freed and the pull fails. */
 static void job_send(struct job *j)
@@ -446,7 +508,7 @@ static void job_send(struct job *j)
 			prm[n++] = (struct stripe_param){ api->get_name, api->get_value };
 		break;
 	}
-	if (stripe_get(p->c, path, prm, n, on_response, j, &e) != 0) {
+	if (stripe_get_prio(p->c, path, prm, n, job_prio(j), on_response, j, &e) != 0) {
 		fail(p, j->kind, &e);
 		free(j);
 	}
@@ -532,11 +594,16 @@ static void finish_relist(struct puller *p, enum stripe_kind kind)
 	struct err e = { 0 };
 	long long tomb = 0;
 
+	if (group_flush(p) != 0)
+		return;
 	if (db_snapshot_full_relist_finish(p->db, p->run_id, kind, p->run_start, &tomb, &e) != 0) {
 		fail(p, kind, &e);
 		return;
 	}
 	p->rs[kind].finished = 1;
+	/* rows written early (early_line_items) were counted then, not as unchanged */
+	fig(p, kind)->unchanged -= p->rs[kind].early < fig(p, kind)->unchanged ?
+				   p->rs[kind].early : fig(p, kind)->unchanged;
 	fig(p, kind)->tombstoned += tomb;
 	fig(p, kind)->done = 1;
 }
@@ -571,6 +638,10 @@ static void plan_windows(struct puller *p, enum stripe_kind kind)
 	if (!(cs = calloc((size_t)k, sizeof *cs))) {
 		err_set(&e, EXIT_SOFTWARE, "out of memory");
 		fail(p, kind, &e);
+		return;
+	}
+	if (group_flush(p) != 0) {
+		free(cs);
 		return;
 	}
 	if (db_tx_begin(p->db, &e) != 0)
@@ -611,14 +682,23 @@ static void probe_lt(struct puller *p, enum stripe_kind kind, long long t)
 		return;
 	j->t = t;
 	p->rs[kind].probes++;
+	p->rs[kind].inflight++;
 	job_send(j);
 }
 
-/* Next step of the search for the oldest object (lo: none older; hi: one exists). */
+/*
+ * Next round of the search for the oldest object (lo: none older; hi: one
+ * exists).  A round sends up to PROBE_FANOUT probes at once (each a
+ * round trip: with 150 ms of latency a one-at-a-time search held back the
+ * windows, and so the line items, for seconds): while no lower bound is
+ * known, at hi - step * 4^i; then at the PROBE_FANOUT inner points of
+ * [lo, hi], which cuts the range by PROBE_FANOUT + 1 per round.
+ */
 static void probe_next(struct puller *p, enum stripe_kind kind)
 {
 	struct rstate *rs = &p->rs[kind];
-	long long tol = (rs->newest - rs->lo) / 64;
+	long long tol = (rs->newest - rs->lo) / 64, t[PROBE_FANOUT];
+	int i, n = 0;
 
 	if (tol < 60)
 		tol = 60;
@@ -627,19 +707,78 @@ static void probe_next(struct puller *p, enum stripe_kind kind)
 		return;
 	}
 	if (!rs->binary) {
-		long long t = rs->hi - rs->step;
-
-		rs->step *= 4;
-		if (t <= 0) {
-			rs->binary = 1;
-			rs->lo = 0;
-			probe_next(p, kind);
-			return;
+		for (i = 0; i < PROBE_FANOUT; i++, rs->step *= 4) {
+			if (rs->hi - rs->step <= 0) {
+				if (n == 0) {          /* nothing left above 0: search [0, hi] */
+					rs->binary = 1;
+					rs->lo = 0;
+					probe_next(p, kind);
+					return;
+				}
+				break;
+			}
+			t[n++] = rs->hi - rs->step;
 		}
-		probe_lt(p, kind, t);
-		return;
+	} else {
+		for (i = 1; i <= PROBE_FANOUT; i++) {
+			long long x = rs->lo + (rs->hi - rs->lo) * i / (PROBE_FANOUT + 1);
+
+			if (x > rs->lo && x < rs->hi && (n == 0 || x > t[n - 1]))
+				t[n++] = x;
+		}
 	}
-	probe_lt(p, kind, rs->lo + (rs->hi - rs->lo) / 2);
+	for (i = 0; i < n && rs->probes < MAX_PROBES; i++)
+		probe_lt(p, kind, t[i]);
+	if (rs->inflight == 0)
+		plan_windows(p, kind);
+}
+
+/*
+ * Write page pg without a cursor (a retrieved object, or rows a window
+ * lists again), its sessions' line items started first.  0, or -1 with the
+ * pull failed.
+ */
+static int commit_loose(struct puller *p, struct job *j, const struct stripe_page *pg,
+			const char *version, struct db_snapshot_counts *n)
+{
+	struct db_snapshot_commit cm;
+	struct err e = { 0 };
+
+	if (page_line_items(p, pg) != 0)
+		return -1;
+	memset(&cm, 0, sizeof cm);
+	cm.page = pg;
+	cm.stripe_version = version;
+	cm.mark_events = 1;
+	if (commit(p, &cm, n, &e) != 0) {
+		fail(p, j->kind, &e);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The first page of checkout sessions, while their windows are planned:
+ * when it names sessions with more line items than it embeds, write its
+ * sessions now (without a cursor: the window that lists them again writes
+ * them as unchanged and records them as met) and start those line items,
+ * so the pull's busiest endpoint starts a planning phase earlier.
+ */
+static void early_line_items(struct puller *p, struct job *j, const struct stripe_page *pg,
+			     const char *version)
+{
+	struct db_snapshot_counts n = { 0 };
+	size_t i;
+	int any = 0;
+
+	for (i = 0; i < pg->count; i++)
+		any |= !pg->rows[i].deleted && pg->rows[i].u.session.line_items_present &&
+		       pg->rows[i].u.session.line_items_has_more;
+	if (!any || commit_loose(p, j, pg, version, &n) != 0)
+		return;
+	fig(p, j->kind)->inserted += n.inserted;
+	fig(p, j->kind)->updated += n.updated;
+	p->rs[j->kind].early += n.inserted + n.updated;
 }
 
 /* The first page of kind: all of it, or the start of planning its windows. */
@@ -658,6 +797,8 @@ static void on_probe_top(struct puller *p, struct job *j, struct stripe_page *pg
 		rs->probe_count = (long long)pg->count;
 		rs->hi = rs->clast;
 		rs->step = 2 * (rs->newest - rs->clast) > DAY ? 2 * (rs->newest - rs->clast) : DAY;
+		if (j->kind == STRIPE_CHECKOUT_SESSION)
+			early_line_items(p, j, pg, version);
 		probe_next(p, j->kind);
 		return;
 	}
@@ -675,7 +816,7 @@ static void on_probe_top(struct puller *p, struct job *j, struct stripe_page *pg
 	cm.stripe_version = version;
 	cm.cursor = &c;
 	cm.mark_events = 1;
-	if (db_snapshot_commit(p->db, &cm, &n, &e) != 0) {
+	if (commit(p, &cm, &n, &e) != 0) {
 		fail(p, j->kind, &e);
 		return;
 	}
@@ -689,15 +830,18 @@ static void on_probe_lt(struct puller *p, struct job *j, const struct stripe_pag
 {
 	struct rstate *rs = &p->rs[j->kind];
 
+	rs->inflight--;
 	if (pg->count == 0) {
-		rs->lo = j->t;
+		if (!rs->binary || j->t > rs->lo)
+			rs->lo = j->t;
 		rs->binary = 1;
 	} else if (pg->rows[0].created.v < rs->hi) {
 		rs->hi = pg->rows[0].created.v;
-	} else if (rs->binary) {
+	} else if (rs->binary && j->t > rs->lo) {
 		rs->lo = j->t;   /* nothing new below: treat as empty */
 	}
-	probe_next(p, j->kind);
+	if (rs->inflight == 0 && !p->failed)
+		probe_next(p, j->kind);
 }
 
 /* A page of a pager: commit it with its cursor, then ask for the next. */
@@ -730,7 +874,7 @@ static void on_pager(struct puller *p, struct job *j, struct stripe_page *pg,
 		if (p->save_events)
 			cm.events_cursor = &p->new_events;
 	}
-	if (db_snapshot_commit(p->db, &cm, &n, &e) != 0) {
+	if (commit(p, &cm, &n, &e) != 0) {
 		fail(p, j->kind, &e);
 		free(j);
 		return;
@@ -761,19 +905,9 @@ static void on_retrieve(struct puller *p, struct job *j, struct stripe_page *pg,
 			const char *version)
 {
 	struct db_snapshot_counts n = { 0 };
-	struct db_snapshot_commit cm;
-	struct err e = { 0 };
 
-	if (page_line_items(p, pg) != 0)
+	if (commit_loose(p, j, pg, version, &n) != 0)
 		return;
-	memset(&cm, 0, sizeof cm);
-	cm.page = pg;
-	cm.stripe_version = version;
-	cm.mark_events = 1;
-	if (db_snapshot_commit(p->db, &cm, &n, &e) != 0) {
-		fail(p, j->kind, &e);
-		return;
-	}
 	add_counts(fig(p, j->kind), &n);
 	fig(p, j->kind)->objects++;
 	fig(p, j->kind)->retrieved++;
@@ -796,16 +930,16 @@ static void on_response(void *udata, const struct stripe_response *r, const stru
 		free(j);
 		return;
 	}
-	/* r->json is the client's parse of the body (validated there, retried
+	/* r->doc is the client's parse of the body (validated there, retried
 	 * when truncated or invalid): the rows are read from it, no second parse */
 	if (j->type == JOB_RETRIEVE)
-		rc = stripe_rows_parse_object_json(r->json, r->body, r->body_len, j->kind, &pg,
+		rc = stripe_rows_parse_object_doc(r->doc, r->body, r->body_len, j->kind, &pg,
 						   &pe);
 	else if (j->page_kind == STRIPE_CHECKOUT_LINE_ITEM)
-		rc = stripe_rows_parse_line_items_json(r->json, r->body, r->body_len, j->cur.scope,
+		rc = stripe_rows_parse_line_items_doc(r->doc, r->body, r->body_len, j->cur.scope,
 						       &pg, &pe);
 	else
-		rc = stripe_rows_parse_page_json(r->json, r->body, r->body_len, j->page_kind, &pg,
+		rc = stripe_rows_parse_page_doc(r->doc, r->body, r->body_len, j->page_kind, &pg,
 						 &pe);
 	if (rc != 0) {
 		err_prefix(&pe, "GET %s%s%s (request %s)", r->path, r->query[0] ? "?" : "",
@@ -839,6 +973,7 @@ static int run_client(struct puller *p, struct err *e)
 	struct err re = { 0 };
 	int rc = stripe_run(p->c, p->o->stop, &re);
 
+	group_flush(p);
 	if (p->o->stop && *p->o->stop)
 		return err_set(e, EXIT_TEMPFAIL, "interrupted; run 'trueup pull' again to resume");
 	if (p->failed) {
@@ -1663,8 +1798,12 @@ int pull_run(struct db *db, const struct stripe_config *sc, const char *key,
 	snprintf(p.limit, sizeof p.limit, "%d", p.page_size);
 	p.now = o->now > 0 ? o->now : (long long)time(NULL);
 	res->res[STRIPE_EVENT].active = 0;
-	if ((rc = stripe_client_new(sc, key, &o->client, &p.c, e)) != 0)
+	if ((rc = db_snapshot_group_new(db, &p.group, e)) != 0)
 		return rc;
+	if ((rc = stripe_client_new(sc, key, &o->client, &p.c, e)) != 0) {
+		db_snapshot_group_free(p.group);
+		return rc;
+	}
 	stripe_client_set_tick(p.c, tick, &p, o->progress_ms ? o->progress_ms : 200);
 	if ((rc = resume(&p, e)) != 0)
 		goto out;
@@ -1694,7 +1833,9 @@ int pull_run(struct db *db, const struct stripe_config *sc, const char *key,
 	}
 out:
 	tick(&p);
+	group_flush(&p);
 	stripe_client_free(p.c);
+	db_snapshot_group_free(p.group);
 	idset_free(&p.fetched);
 	idset_free(&p.applied);
 	idset_free(&p.windowed);

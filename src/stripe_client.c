@@ -51,6 +51,7 @@ struct sc_xfer {
 	char *path, *query, *url;
 	char endpoint[SC_ENDPOINT_MAX];
 	int ep;                    /* ratelimit / stats index */
+	int prio;                  /* queue order: higher first, FIFO within one */
 	stripe_done_fn done;
 	void *udata;
 	uint64_t submitted_ns, not_before_ns;
@@ -559,19 +560,35 @@ static void sc_xfer_free(struct sc_xfer *x)
 	free(x);
 }
 
+/* Queue x behind every transfer of its priority or a higher one. */
 static void sc_enqueue(struct stripe_client *c, struct sc_xfer *x)
 {
-	x->next = NULL;
-	if (c->qtail)
-		c->qtail->next = x;
-	else
-		c->qhead = x;
-	c->qtail = x;
+	struct sc_xfer **pp;
+
 	c->nqueued++;
+	if (!c->qtail || c->qtail->prio >= x->prio) {
+		x->next = NULL;
+		if (c->qtail)
+			c->qtail->next = x;
+		else
+			c->qhead = x;
+		c->qtail = x;
+		return;
+	}
+	for (pp = &c->qhead; (*pp)->prio >= x->prio; pp = &(*pp)->next)
+		;
+	x->next = *pp;
+	*pp = x;
 }
 
 int stripe_get(struct stripe_client *c, const char *path, const struct stripe_param *params,
 	       size_t nparams, stripe_done_fn done, void *udata, struct err *e)
+{
+	return stripe_get_prio(c, path, params, nparams, 0, done, udata, e);
+}
+
+int stripe_get_prio(struct stripe_client *c, const char *path, const struct stripe_param *params,
+		    size_t nparams, int prio, stripe_done_fn done, void *udata, struct err *e)
 {
 	struct http_query q = { 0 };
 	struct sc_xfer *x;
@@ -594,6 +611,7 @@ int stripe_get(struct stripe_client *c, const char *path, const struct stripe_pa
 		return err_set(e, EXIT_SOFTWARE, "GET %.200s: out of memory", path);
 	}
 	x->c = c;
+	x->prio = prio;
 	x->done = done;
 	x->udata = udata;
 	x->path = sc_strdup(path);
@@ -650,10 +668,10 @@ static void sc_unlink_active(struct stripe_client *c, struct sc_xfer *x)
 
 /*
  * Run x's callback with the final outcome (code 0 = success) and free x.
- * json (may be NULL) is released after the callback.
+ * doc (may be NULL) is released after the callback.
  */
 static void sc_complete(struct stripe_client *c, struct sc_xfer *x, int code, const char *msg,
-			json_t *json, int cancelled)
+			struct jdoc *doc, int cancelled)
 {
 	struct stripe_response r;
 	struct stripe_stats *st = sc_stats(c, x->ep);
@@ -680,7 +698,7 @@ static void sc_complete(struct stripe_client *c, struct sc_xfer *x, int code, co
 	r.status = x->status;
 	r.body = x->body ? x->body : "";
 	r.body_len = x->body ? x->len : 0;
-	r.json = json;
+	r.doc = doc;
 	r.request_id = x->request_id;
 	r.stripe_version = x->version;
 	r.error_type = x->err_type;
@@ -691,7 +709,7 @@ static void sc_complete(struct stripe_client *c, struct sc_xfer *x, int code, co
 	r.elapsed_ms = (double)(sc_now_ns() - x->submitted_ns) / 1e6;
 	if (x->done)
 		x->done(x->udata, &r, &e);
-	json_decref(json);
+	jdoc_unref(doc);
 	sc_xfer_free(x);
 }
 
@@ -776,13 +794,13 @@ static uint64_t sc_start_ready(struct stripe_client *c, uint64_t now, struct sc_
 	return wake;
 }
 
-/* Fill x->err_type/err_code and msg from a Stripe error body (json may be NULL). */
-static void sc_describe_http(struct sc_xfer *x, json_t *json, char *msg, size_t size)
+/* Fill x->err_type/err_code and msg from a Stripe error body (doc may be NULL). */
+static void sc_describe_http(struct sc_xfer *x, const struct jdoc *doc, char *msg, size_t size)
 {
-	json_t *eo = json ? json_object_get(json, "error") : NULL;
-	const char *type = eo ? json_string_value(json_object_get(eo, "type")) : NULL;
-	const char *code = eo ? json_string_value(json_object_get(eo, "code")) : NULL;
-	const char *text = eo ? json_string_value(json_object_get(eo, "message")) : NULL;
+	const struct jval *eo = jv_get(jdoc_root(doc), "error");
+	const char *type = jv_str(jv_get(eo, "type"));
+	const char *code = jv_str(jv_get(eo, "code"));
+	const char *text = jv_str(jv_get(eo, "message"));
 	char tc[160];
 
 	snprintf(x->err_type, sizeof x->err_type, "%s", type ? type : "");
@@ -808,7 +826,7 @@ static void sc_finish(struct stripe_client *c, struct sc_xfer *x, CURLcode res, 
 	struct stripe_stats *st = sc_stats(c, x->ep);
 	enum stripe_decision d;
 	char what[ERR_MSG_MAX], msg[ERR_MSG_MAX];
-	json_t *json = NULL;
+	struct jdoc *doc = NULL;
 	int final_code = EXIT_UNAVAILABLE;
 	long nconn = 0;
 
@@ -834,27 +852,24 @@ static void sc_finish(struct stripe_client *c, struct sc_xfer *x, CURLcode res, 
 				 x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
 		}
 	} else {
-		json_error_t je;
-
-		/* the one parse of the body: stripe_rows reads this tree
-		 * (stripe_rows_parse_*_json), so it rejects what stripe_rows
-		 * rejects: duplicate keys, NUL in strings (jansson's default) */
-		if (x->len)
-			json = json_loadb(x->body, x->len, JSON_REJECT_DUPLICATES, &je);
-		if (json && !json_is_object(json)) {
-			json_decref(json);
-			json = NULL;
+		/* the one parse of the body: stripe_rows reads this document
+		 * (stripe_rows_parse_*_doc), so it rejects what stripe_rows
+		 * rejects: duplicate keys, NUL in strings, bad UTF-8 */
+		if (x->len && jdoc_parse(x->body, x->len, &doc, NULL, 0) == 0 &&
+		    !jv_is_object(jdoc_root(doc))) {
+			jdoc_unref(doc);
+			doc = NULL;
 		}
 		if (x->status == 429 && st) {
 			st->rate_limited++;
 			x->n429++;
 		}
 		if (x->status >= 200 && x->status < 300) {
-			if (json) {
+			if (doc) {
 				sc_debug(c, "GET %s%s%s: %ld, %zu bytes (request %s, attempt %d)",
 					 x->path, *x->query ? "?" : "", x->query, x->status, x->len,
 					 x->request_id[0] ? x->request_id : "-", x->attempts);
-				sc_complete(c, x, 0, "", json, 0);
+				sc_complete(c, x, 0, "", doc, 0);
 				return;
 			}
 			d = STRIPE_RETRY;
@@ -863,7 +878,7 @@ static void sc_finish(struct stripe_client *c, struct sc_xfer *x, CURLcode res, 
 				 x->request_id[0] ? " (request " : "", x->request_id,
 				 x->request_id[0] ? ")" : "");
 		} else {
-			sc_describe_http(x, json, what, sizeof what);
+			sc_describe_http(x, doc, what, sizeof what);
 			d = stripe_retry_decision(x->status, x->should_retry[0] ? x->should_retry : NULL,
 						  x->err_code);
 			final_code = stripe_status_exit_code(x->status);
@@ -878,7 +893,7 @@ static void sc_finish(struct stripe_client *c, struct sc_xfer *x, CURLcode res, 
 		sc_fmt(x->last_error, sizeof x->last_error, "%s", what);
 		sc_debug(c, "GET %s: %s; retry %d of %d in %u ms", x->path, what, x->attempts,
 			 c->max_retries, ms);
-		json_decref(json);
+		jdoc_unref(doc);
 		x->not_before_ns = now + (uint64_t)ms * 1000000u;
 		sc_enqueue(c, x);
 		return;
@@ -891,7 +906,7 @@ static void sc_finish(struct stripe_client *c, struct sc_xfer *x, CURLcode res, 
 		sc_fmt(msg, sizeof msg, "GET %s: %s", x->path, what);
 	}
 	sc_debug(c, "%s", msg);
-	sc_complete(c, x, final_code, msg, json, 0);
+	sc_complete(c, x, final_code, msg, doc, 0);
 }
 
 /* Complete every transfer, queued or active, as cancelled. */

@@ -60,9 +60,8 @@
 #include <signal.h>
 #include <stddef.h>
 
-#include <jansson.h>
-
 #include "config.h"
+#include "jdoc.h"
 #include "err.h"
 
 struct stripe_client;
@@ -90,7 +89,7 @@ struct stripe_param {
 };
 
 /* What a completion callback is given.  Everything is borrowed: valid only
- * during the callback (json_incref() json to keep it). */
+ * during the callback (jdoc_ref() doc to keep it). */
 struct stripe_response {
 	const char *path;          /* "/v1/customers" as submitted */
 	const char *query;         /* encoded query sent ("" if none) */
@@ -98,10 +97,10 @@ struct stripe_response {
 	long status;               /* HTTP status of the last attempt; 0 if none */
 	const char *body;          /* last attempt's body, NUL-terminated ("" if none) */
 	size_t body_len;
-	json_t *json;              /* body parsed as a JSON object, or NULL (jansson,
-				    * JSON_REJECT_DUPLICATES: a 2xx body that does not
-				    * parse is retried like a truncated one; callers read
-				    * rows from this tree, see stripe_rows_parse_*_json) */
+	struct jdoc *doc;          /* body read as a JSON object, or NULL (jdoc_parse:
+				    * a 2xx body that does not parse is retried like a
+				    * truncated one; callers read rows from this
+				    * document, see stripe_rows_parse_*_doc) */
 	const char *request_id;    /* Request-Id header of the last attempt, or "" */
 	const char *stripe_version;/* Stripe-Version header of the last attempt, or "" */
 	const char *error_type;    /* Stripe error object of a failed answer, or "" */
@@ -113,7 +112,7 @@ struct stripe_response {
 };
 
 /*
- * Completion callback: e->code is 0 on success (r->json is then the page or
+ * Completion callback: e->code is 0 on success (r->doc is then the page or
  * object), otherwise the final error (exit code + one-line message).
  */
 typedef void (*stripe_done_fn)(void *udata, const struct stripe_response *r,
@@ -163,6 +162,17 @@ void stripe_client_free(struct stripe_client *c);
  */
 int stripe_get(struct stripe_client *c, const char *path, const struct stripe_param *params,
 	       size_t nparams, stripe_done_fn done, void *udata, struct err *e);
+
+/*
+ * stripe_get with a priority: queued requests (new ones and retries
+ * waiting for their turn) start highest priority first, in submission
+ * order within a priority; stripe_get is priority 0.  When the global
+ * bucket is what holds requests back, this decides who gets its tokens:
+ * the pull gives the requests on its longest path (checkout line items,
+ * then the session pages that reveal them) precedence.
+ */
+int stripe_get_prio(struct stripe_client *c, const char *path, const struct stripe_param *params,
+		    size_t nparams, int prio, stripe_done_fn done, void *udata, struct err *e);
 
 /*
  * Run until no request is queued, waiting or in flight.  Callbacks run from

@@ -2,33 +2,27 @@
  * stripe_rows.c - Stripe JSON (list pages, objects, events) into typed
  * rows; see stripe_rows.h for the contract and the two API shapes.
  *
- * The body is parsed with jansson (duplicate keys rejected, NUL bytes in
- * strings rejected) into one tree that the page keeps: the rows' strings
- * point into it.  Everything else the page allocates (row arrays, the
- * compact raw JSON of each object) is remembered in the page's mem list and
- * freed with it.
+ * The body is read with jdoc (strict JSON: valid UTF-8, no duplicate
+ * keys, no NUL in strings; see jdoc.h) into one flat tree that the page
+ * keeps: the rows' strings point into it.  Everything else the page
+ * allocates (row arrays, the compact raw JSON of each object) is
+ * remembered in the page's mem list and freed with it.
  *
- * Raw JSON (performance): jansson gives no byte offsets, and serialising
- * every object and child again with json_dumps() cost about as much as
- * parsing the body.  So once jansson has accepted the body (valid JSON,
- * valid UTF-8, no duplicate keys), a small structural scanner (struct span
- * below) finds the bytes of each object and child in the body, and the raw
- * JSON is those bytes with the whitespace outside strings removed: the
- * object as received, in compact form, for the cost of a copy.  Anything
- * the scanner is not sure of (a key written with escapes, a count that
- * does not match the tree) falls back to json_dumps(JSON_COMPACT), so the
- * scanner never decides what is stored, only how fast.  Every getter checks the JSON type of the field it reads
- * and names the field on failure; nothing is read without a check, so any
- * input is safe.  Error text never carries more than a short, printable
- * excerpt of the input.
+ * Raw JSON: jdoc records the bytes of every value in the body, so the raw
+ * JSON of an object or child is those bytes with the whitespace outside
+ * strings removed (a plain copy when there is none): the object as
+ * received, in compact form.  Every getter checks the JSON type of the
+ * field it reads and names the field on failure; nothing is read without
+ * a check, so any input is safe.  Error text never carries more than a
+ * short, printable excerpt of the input.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
 
+#include "jdoc.h"
 #include "stripe_rows.h"
 
 #define STRIPE_ID_MAX 255
@@ -37,18 +31,12 @@
 #define RAW_BLOCK_MIN 4096
 
 struct stripe_page_mem {
-	json_t *root;
+	struct jdoc *doc;
 	void **ptrs;
 	size_t n, cap;
 	char *blk;              /* current raw block (also in ptrs) */
 	size_t blk_used, blk_cap;
 	size_t blk_hint;        /* size of the next block: about the body's */
-};
-
-/* Bytes of one JSON value inside the body; p == NULL: not known. */
-struct span {
-	const char *p;
-	size_t n;
 };
 
 /* Where we are, for messages: the object (label + id) and the field path. */
@@ -59,7 +47,6 @@ struct pctx {
 	const char *id;         /* object id once known */
 	const char *where;      /* before the id is known: "subscriptions page: data[3]" */
 	char prefix[96];        /* field path prefix, e.g. "items.data[0]." */
-	struct span raw;        /* the bytes of the object being parsed, if known */
 };
 
 enum { OPT = 0, REQ = 1 };
@@ -141,7 +128,7 @@ static void mem_free(struct stripe_page_mem *m)
 	for (i = 0; i < m->n; i++)
 		free(m->ptrs[i]);
 	free(m->ptrs);
-	json_decref(m->root);
+	jdoc_unref(m->doc);
 	free(m);
 }
 
@@ -153,150 +140,7 @@ void stripe_page_free(struct stripe_page *p)
 	free(p);
 }
 
-/* --- raw JSON spans ------------------------------------------------------ */
-
-/*
- * These run only on bytes jansson has accepted, but stay bounded and safe
- * on anything: every loop stops at the end of its span, and a failure
- * gives an unknown span (p == NULL), never a wrong one that is trusted:
- * a span found for key K or element i is the bytes of that member.
- */
-
-static int is_ws(char ch)
-{
-	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
-}
-
-static size_t skip_ws(const char *s, size_t n, size_t i)
-{
-	while (i < n && is_ws(s[i]))
-		i++;
-	return i;
-}
-
-/* Index just past the string starting at s[i] == '"'; n when unterminated. */
-static size_t string_end(const char *s, size_t n, size_t i)
-{
-	for (i++; i < n; i++) {
-		if (s[i] == '\\')
-			i++;
-		else if (s[i] == '"')
-			return i + 1;
-	}
-	return n + 1;
-}
-
-/* Index just past the value starting at s[i]; > n when it does not end. */
-static size_t value_end(const char *s, size_t n, size_t i)
-{
-	size_t depth = 0;
-
-	if (i >= n)
-		return n + 1;
-	if (s[i] == '"')
-		return string_end(s, n, i);
-	if (s[i] != '{' && s[i] != '[') {
-		while (i < n && s[i] != ',' && s[i] != '}' && s[i] != ']' && !is_ws(s[i]))
-			i++;
-		return i;
-	}
-	for (; i < n; i++) {
-		char ch = s[i];
-
-		if (ch == '"') {
-			i = string_end(s, n, i) - 1;
-		} else if (ch == '{' || ch == '[') {
-			depth++;
-		} else if (ch == '}' || ch == ']') {
-			if (--depth == 0)
-				return i + 1;
-		}
-	}
-	return n + 1;
-}
-
-/* The span of member key of the object at o (unknown when not found literally). */
-static struct span span_member(struct span o, const char *key)
-{
-	struct span none = { NULL, 0 };
-	size_t i, klen = strlen(key), ks, ke, ve;
-	const char *s = o.p;
-
-	if (!s || o.n < 2 || s[0] != '{')
-		return none;
-	i = 1;
-	for (;;) {
-		i = skip_ws(s, o.n, i);
-		if (i >= o.n || s[i] != '"')
-			return none;
-		ks = i + 1;
-		ke = string_end(s, o.n, i);
-		if (ke > o.n)
-			return none;
-		i = skip_ws(s, o.n, ke);
-		if (i >= o.n || s[i] != ':')
-			return none;
-		i = skip_ws(s, o.n, i + 1);
-		ve = value_end(s, o.n, i);
-		if (ve > o.n)
-			return none;
-		if (ke - 1 - ks == klen && memcmp(s + ks, key, klen) == 0) {
-			struct span v = { s + i, ve - i };
-			return v;
-		}
-		i = skip_ws(s, o.n, ve);
-		if (i >= o.n || s[i] != ',')
-			return none;
-		i++;
-	}
-}
-
-/* span_member(span_member(o, a), b) */
-static struct span span_path(struct span o, const char *a, const char *b)
-{
-	return span_member(span_member(o, a), b);
-}
-
-/* Elements of an array span, in order. */
-struct span_iter {
-	struct span arr;
-	size_t pos;             /* where the next element starts; 0: not started */
-	int dead;               /* lost: every further element is unknown */
-};
-
-static void span_iter_init(struct span_iter *it, struct span arr)
-{
-	it->arr = arr;
-	it->pos = 0;
-	it->dead = !arr.p || arr.n < 2 || arr.p[0] != '[';
-}
-
-static struct span span_next(struct span_iter *it)
-{
-	struct span none = { NULL, 0 }, v;
-	const char *s = it->arr.p;
-	size_t n = it->arr.n, i, ve;
-
-	if (it->dead)
-		return none;
-	i = skip_ws(s, n, it->pos ? it->pos : 1);
-	if (it->pos) {                  /* after an element: ',' */
-		if (i >= n || s[i] != ',') {
-			it->dead = 1;
-			return none;
-		}
-		i = skip_ws(s, n, i + 1);
-	}
-	ve = value_end(s, n, i);
-	if (i >= n || s[i] == ']' || ve > n) {
-		it->dead = 1;
-		return none;
-	}
-	v.p = s + i;
-	v.n = ve - i;
-	it->pos = ve;
-	return v;
-}
+/* --- raw JSON ------------------------------------------------------------ */
 
 /* n bytes of raw text owned by the page (carved from blocks). */
 static char *raw_alloc(struct stripe_page_mem *m, size_t n)
@@ -319,22 +163,36 @@ static char *raw_alloc(struct stripe_page_mem *m, size_t n)
 	return p;
 }
 
-/* The compact copy of raw: the bytes, less whitespace outside strings. */
-static const char *raw_compact(struct stripe_page_mem *m, struct span raw)
+static int is_ws(char ch)
 {
-	char *out = raw_alloc(m, raw.n + 1);
-	size_t i, j = 0;
+	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+}
+
+/*
+ * The compact copy of v's bytes in the body: the bytes, less whitespace
+ * outside strings (a plain copy when the reader saw none).
+ */
+static const char *raw_compact(struct stripe_page_mem *m, const struct jval *v)
+{
+	char *out = raw_alloc(m, (size_t)v->rawlen + 1);
+	size_t i, j = 0, n = v->rawlen;
+	const char *raw = v->raw;
 	int in_str = 0;
 
 	if (!out)
 		return NULL;
-	for (i = 0; i < raw.n; i++) {
-		char ch = raw.p[i];
+	if (!v->ws) {
+		memcpy(out, raw, n);
+		out[n] = '\0';
+		return out;
+	}
+	for (i = 0; i < n; i++) {
+		char ch = raw[i];
 
 		if (in_str) {
 			out[j++] = ch;
-			if (ch == '\\' && i + 1 < raw.n)
-				out[j++] = raw.p[++i];
+			if (ch == '\\' && i + 1 < n)
+				out[j++] = raw[++i];
 			else if (ch == '"')
 				in_str = 0;
 		} else if (!is_ws(ch)) {
@@ -410,12 +268,12 @@ static void nest(struct pctx *sub, const struct pctx *c, const char *a, const ch
 /* --- getters: each checks the JSON type and names the field ------------ */
 
 /* The field, or NULL when absent or null; -1 (e set) when required. */
-static int field(struct pctx *c, json_t *o, const char *key, int req, json_t **out)
+static int field(struct pctx *c, const struct jval *o, const char *key, int req, const struct jval **out)
 {
-	json_t *v = o ? json_object_get(o, key) : NULL;
+	const struct jval *v = o ? jv_get(o, key) : NULL;
 
 	*out = NULL;
-	if (!v || json_is_null(v)) {
+	if (!v || jv_is_null(v)) {
 		if (req)
 			return perr(c, key, "is missing");
 		return 0;
@@ -424,17 +282,17 @@ static int field(struct pctx *c, json_t *o, const char *key, int req, json_t **o
 	return 0;
 }
 
-static int get_str(struct pctx *c, json_t *o, const char *key, int req, const char **out)
+static int get_str(struct pctx *c, const struct jval *o, const char *key, int req, const char **out)
 {
-	json_t *v;
+	const struct jval *v;
 	int rc;
 
 	*out = NULL;
 	if ((rc = field(c, o, key, req, &v)) != 0 || !v)
 		return rc;
-	if (!json_is_string(v))
+	if (!jv_is_string(v))
 		return perr(c, key, "is not a string");
-	*out = json_string_value(v);
+	*out = jv_str(v);
 	return 0;
 }
 
@@ -455,7 +313,7 @@ static int id_ok(const char *s)
 }
 
 /* A Stripe id field: a string id. */
-static int get_id(struct pctx *c, json_t *o, const char *key, int req, const char **out)
+static int get_id(struct pctx *c, const struct jval *o, const char *key, int req, const char **out)
 {
 	char buf[64];
 	int rc;
@@ -468,15 +326,15 @@ static int get_id(struct pctx *c, json_t *o, const char *key, int req, const cha
 }
 
 /* An expandable reference: a string id or an expanded object with an id. */
-static int get_ref(struct pctx *c, json_t *o, const char *key, int req, const char **out)
+static int get_ref(struct pctx *c, const struct jval *o, const char *key, int req, const char **out)
 {
-	json_t *v;
+	const struct jval *v;
 	int rc;
 
 	*out = NULL;
 	if ((rc = field(c, o, key, req, &v)) != 0 || !v)
 		return rc;
-	if (json_is_object(v)) {
+	if (jv_is_object(v)) {
 		struct pctx sub;
 
 		nest(&sub, c, key, NULL);
@@ -485,24 +343,24 @@ static int get_ref(struct pctx *c, json_t *o, const char *key, int req, const ch
 	return get_id(c, o, key, req, out);
 }
 
-static int get_int(struct pctx *c, json_t *o, const char *key, int req, struct stripe_int *out)
+static int get_int(struct pctx *c, const struct jval *o, const char *key, int req, struct stripe_int *out)
 {
-	json_t *v;
+	const struct jval *v;
 	int rc;
 
 	out->set = 0;
 	out->v = 0;
 	if ((rc = field(c, o, key, req, &v)) != 0 || !v)
 		return rc;
-	if (!json_is_integer(v))
+	if (!jv_is_int(v))
 		return perr(c, key, "is not an integer");
-	out->v = (long long)json_integer_value(v);
+	out->v = v->u.i;
 	out->set = 1;
 	return 0;
 }
 
 /* A count that cannot be negative (quantities). */
-static int get_count(struct pctx *c, json_t *o, const char *key, int req, struct stripe_int *out)
+static int get_count(struct pctx *c, const struct jval *o, const char *key, int req, struct stripe_int *out)
 {
 	int rc = get_int(c, o, key, req, out);
 
@@ -511,36 +369,36 @@ static int get_count(struct pctx *c, json_t *o, const char *key, int req, struct
 	return rc;
 }
 
-static int get_bool(struct pctx *c, json_t *o, const char *key, int req, int *out)
+static int get_bool(struct pctx *c, const struct jval *o, const char *key, int req, int *out)
 {
-	json_t *v;
+	const struct jval *v;
 	int rc;
 
 	*out = -1;
 	if ((rc = field(c, o, key, req, &v)) != 0 || !v)
 		return rc;
-	if (!json_is_boolean(v))
+	if (!jv_is_bool(v))
 		return perr(c, key, "is not a boolean");
-	*out = json_is_true(v) ? 1 : 0;
+	*out = jv_is_true(v) ? 1 : 0;
 	return 0;
 }
 
-static int get_obj(struct pctx *c, json_t *o, const char *key, int req, json_t **out)
+static int get_obj(struct pctx *c, const struct jval *o, const char *key, int req, const struct jval **out)
 {
-	json_t *v;
+	const struct jval *v;
 	int rc;
 
 	*out = NULL;
 	if ((rc = field(c, o, key, req, &v)) != 0 || !v)
 		return rc;
-	if (!json_is_object(v))
+	if (!jv_is_object(v))
 		return perr(c, key, "is not an object");
 	*out = v;
 	return 0;
 }
 
 /* An ISO 4217 code: three ASCII letters, stored lowercase in out[4]. */
-static int get_currency(struct pctx *c, json_t *o, const char *key, int req, char out[4])
+static int get_currency(struct pctx *c, const struct jval *o, const char *key, int req, char out[4])
 {
 	const char *s;
 	char buf[64];
@@ -567,9 +425,9 @@ static int get_currency(struct pctx *c, json_t *o, const char *key, int req, cha
 	return 0;
 }
 
-static int get_metadata(struct pctx *c, json_t *o, const char *key, struct stripe_metadata *m)
+static int get_metadata(struct pctx *c, const struct jval *o, const char *key, struct stripe_metadata *m)
 {
-	json_t *md;
+	const struct jval *md;
 	struct pctx sub;
 	int rc;
 
@@ -585,24 +443,24 @@ static int get_metadata(struct pctx *c, json_t *o, const char *key, struct strip
 }
 
 /* An embedded list object: {"object":"list","data":[...],"has_more":...}. */
-static int get_list(struct pctx *c, json_t *o, const char *key, int req, json_t **data,
+static int get_list(struct pctx *c, const struct jval *o, const char *key, int req, const struct jval **data,
 		    int *has_more)
 {
-	json_t *l, *type;
+	const struct jval *l, *type;
 	int rc;
 
 	*data = NULL;
 	*has_more = 0;
 	if ((rc = field(c, o, key, req, &l)) != 0 || !l)
 		return rc;
-	type = json_is_object(l) ? json_object_get(l, "object") : NULL;
-	if (!json_is_object(l) || (type && !(json_is_string(type) &&
-					     strcmp(json_string_value(type), "list") == 0)))
+	type = jv_is_object(l) ? jv_get(l, "object") : NULL;
+	if (!jv_is_object(l) || (type && !(jv_is_string(type) &&
+					     strcmp(jv_str(type), "list") == 0)))
 		return perr(c, key, "is not a list object");
-	*data = json_object_get(l, "data");
-	if (!json_is_array(*data))
+	*data = jv_get(l, "data");
+	if (!jv_is_array(*data))
 		return perr(c, key, ".data is not an array");
-	if (json_object_get(l, "has_more")) {
+	if (jv_get(l, "has_more")) {
 		struct pctx sub;
 
 		nest(&sub, c, key, NULL);
@@ -614,22 +472,11 @@ static int get_list(struct pctx *c, json_t *o, const char *key, int req, json_t 
 	return 0;
 }
 
-/*
- * The compact JSON of v, owned by the page: c->raw (the bytes of v in the
- * body) compacted when known, else serialised by jansson.
- */
-static int dump_raw(struct pctx *c, json_t *v, const char **out)
+/* The compact JSON of v (its bytes in the body), owned by the page. */
+static int dump_raw(struct pctx *c, const struct jval *v, const char **out)
 {
-	char *s;
-
-	if (c->raw.p && (c->raw.p[0] == '{') == (json_is_object(v) != 0)) {
-		if (!(*out = raw_compact(c->mem, c->raw)))
-			return oom(c->e);
-		return 0;
-	}
-	if (!(s = json_dumps(v, JSON_COMPACT)) || !mem_keep(c->mem, s))
+	if (!(*out = raw_compact(c->mem, v)))
 		return oom(c->e);
-	*out = s;
 	return 0;
 }
 
@@ -641,18 +488,18 @@ static void *page_calloc(struct pctx *c, size_t n, size_t size)
 /* --- resources --------------------------------------------------------- */
 
 /* A price object (or a bare price id) embedded at key of o. */
-static int parse_price_ref(struct pctx *c, json_t *o, const char *key,
+static int parse_price_ref(struct pctx *c, const struct jval *o, const char *key,
 			   struct stripe_price_ref *p)
 {
-	json_t *v;
+	const struct jval *v;
 	struct pctx sub;
 	int rc;
 
 	if ((rc = field(c, o, key, OPT, &v)) != 0 || !v)
 		return rc;
-	if (json_is_string(v))
+	if (jv_is_string(v))
 		return get_id(c, o, key, OPT, &p->id);
-	if (!json_is_object(v))
+	if (!jv_is_object(v))
 		return perr(c, key, "is not an object");
 	nest(&sub, c, key, NULL);
 	if ((rc = get_id(&sub, v, "id", REQ, &p->id)) != 0 ||
@@ -672,7 +519,7 @@ static int parse_price_ref(struct pctx *c, json_t *o, const char *key,
 	return 0;
 }
 
-static int parse_customer(struct pctx *c, json_t *o, struct stripe_customer *r)
+static int parse_customer(struct pctx *c, const struct jval *o, struct stripe_customer *r)
 {
 	int rc;
 
@@ -683,7 +530,7 @@ static int parse_customer(struct pctx *c, json_t *o, struct stripe_customer *r)
 	return get_metadata(c, o, "metadata", &r->metadata);
 }
 
-static int parse_product(struct pctx *c, json_t *o, struct stripe_product *r)
+static int parse_product(struct pctx *c, const struct jval *o, struct stripe_product *r)
 {
 	int rc;
 
@@ -694,9 +541,9 @@ static int parse_product(struct pctx *c, json_t *o, struct stripe_product *r)
 	return get_metadata(c, o, "metadata", &r->metadata);
 }
 
-static int parse_price(struct pctx *c, json_t *o, struct stripe_price *r)
+static int parse_price(struct pctx *c, const struct jval *o, struct stripe_price *r)
 {
-	json_t *rec;
+	const struct jval *rec;
 	int rc;
 
 	if ((rc = get_ref(c, o, "product", REQ, &r->product)) != 0 ||
@@ -721,32 +568,25 @@ static int parse_price(struct pctx *c, json_t *o, struct stripe_price *r)
 }
 
 /*
- * One element of an embedded list: sets the element's path prefix and its
- * raw bytes (the next element of it; call for i = 0, 1, ... in order).
+ * Element i of the embedded list `list` (data is its array): *cur is the
+ * element before it (NULL for i = 0) and becomes this one; sets the
+ * element's path prefix.  Call for i = 0, 1, ... in order.
  */
-static int element(struct pctx *c, struct pctx *sub, const char *list, json_t *data,
-		   size_t i, struct span_iter *it, json_t **out)
+static int element(struct pctx *c, struct pctx *sub, const char *list, const struct jval *data,
+		   size_t i, const struct jval **cur)
 {
 	char name[64];
-	struct span raw = span_next(it);
 
-	*out = json_array_get(data, i);
+	*cur = i == 0 ? jv_first(data) : jv_next(data, *cur);
 	snprintf(name, sizeof name, "%s.data[%zu]", list, i);
-	if (!json_is_object(*out))
+	if (!jv_is_object(*cur))
 		return perr(c, name, "is not an object");
 	nest(sub, c, name, NULL);
-	sub->raw = raw;
 	return 0;
 }
 
-/* The elements of the embedded list key of the object being parsed. */
-static void list_iter(struct pctx *c, const char *key, struct span_iter *it)
-{
-	span_iter_init(it, span_path(c->raw, key, "data"));
-}
-
 /* The "object" member of an element, when present, must be type. */
-static int check_type(struct pctx *c, json_t *o, const char *type)
+static int check_type(struct pctx *c, const struct jval *o, const char *type)
 {
 	const char *t;
 	char buf[64];
@@ -760,26 +600,24 @@ static int check_type(struct pctx *c, json_t *o, const char *type)
 	return 0;
 }
 
-static int parse_sub_items(struct pctx *c, json_t *o, struct stripe_subscription *r)
+static int parse_sub_items(struct pctx *c, const struct jval *o, struct stripe_subscription *r)
 {
-	struct span_iter sit;
-	json_t *data;
+	const struct jval *v = NULL;
+	const struct jval *data;
 	size_t i, n;
 	int rc;
 
 	if ((rc = get_list(c, o, "items", REQ, &data, &r->items_has_more)) != 0)
 		return rc;
 	r->items_present = 1;
-	list_iter(c, "items", &sit);
-	n = json_array_size(data);
+	n = data->n;
 	if (!(r->items = page_calloc(c, n, sizeof *r->items)))
 		return oom(c->e);
 	for (i = 0; i < n; i++) {
 		struct stripe_subscription_item *it = &r->items[i];
 		struct pctx sub;
-		json_t *v;
 
-		if ((rc = element(c, &sub, "items", data, i, &sit, &v)) != 0 ||
+		if ((rc = element(c, &sub, "items", data, i, &v)) != 0 ||
 		    (rc = get_id(&sub, v, "id", REQ, &it->id)) != 0 ||
 		    (rc = check_type(&sub, v, "subscription_item")) != 0 ||
 		    (rc = get_int(&sub, v, "created", OPT, &it->created)) != 0 ||
@@ -833,7 +671,7 @@ static void derive_period(struct stripe_subscription *r)
 		r->period_source = "items";
 }
 
-static int parse_subscription(struct pctx *c, json_t *o, struct stripe_subscription *r)
+static int parse_subscription(struct pctx *c, const struct jval *o, struct stripe_subscription *r)
 {
 	int rc;
 
@@ -858,7 +696,7 @@ static int parse_subscription(struct pctx *c, json_t *o, struct stripe_subscript
 }
 
 /* One checkout line item ("item") at v; c names it. */
-static int parse_line_item_fields(struct pctx *c, json_t *v, struct stripe_line_item *li)
+static int parse_line_item_fields(struct pctx *c, const struct jval *v, struct stripe_line_item *li)
 {
 	int rc;
 
@@ -876,11 +714,11 @@ static int parse_line_item_fields(struct pctx *c, json_t *v, struct stripe_line_
 	return dump_raw(c, v, &li->raw_json);
 }
 
-static int parse_session(struct pctx *c, json_t *o, const char *id,
+static int parse_session(struct pctx *c, const struct jval *o, const char *id,
 			 struct stripe_checkout_session *r)
 {
-	struct span_iter sit;
-	json_t *data;
+	const struct jval *v = NULL;
+	const struct jval *data;
 	size_t i, n;
 	int rc;
 
@@ -903,16 +741,14 @@ static int parse_session(struct pctx *c, json_t *o, const char *id,
 	if (!data)
 		return 0;
 	r->line_items_present = 1;
-	list_iter(c, "line_items", &sit);
-	n = json_array_size(data);
+	n = data->n;
 	if (!(r->line_items = page_calloc(c, n, sizeof *r->line_items)))
 		return oom(c->e);
 	for (i = 0; i < n; i++) {
 		struct pctx sub;
-		json_t *v;
 
 		r->line_items[i].session_id = id;
-		if ((rc = element(c, &sub, "line_items", data, i, &sit, &v)) != 0 ||
+		if ((rc = element(c, &sub, "line_items", data, i, &v)) != 0 ||
 		    (rc = parse_line_item_fields(&sub, v, &r->line_items[i])) != 0)
 			return rc;
 	}
@@ -920,7 +756,7 @@ static int parse_session(struct pctx *c, json_t *o, const char *id,
 	return 0;
 }
 
-static int parse_refund(struct pctx *c, json_t *o, struct stripe_refund *r)
+static int parse_refund(struct pctx *c, const struct jval *o, struct stripe_refund *r)
 {
 	int rc;
 
@@ -940,10 +776,10 @@ static int parse_refund(struct pctx *c, json_t *o, struct stripe_refund *r)
  * `pricing.price_details` (2025+); subscription from the line (2023) or
  * from the part of `parent` that `parent.type` names (2025+).
  */
-static int parse_invoice_line(struct pctx *c, json_t *v, struct stripe_invoice_line *l)
+static int parse_invoice_line(struct pctx *c, const struct jval *v, struct stripe_invoice_line *l)
 {
 	struct stripe_price_ref pr = { 0 };
-	json_t *period, *pricing, *details, *parent;
+	const struct jval *period, *pricing, *details, *parent;
 	struct pctx sub;
 	int rc;
 
@@ -989,7 +825,7 @@ static int parse_invoice_line(struct pctx *c, json_t *v, struct stripe_invoice_l
 	}
 	if (parent) {
 		const char *type = NULL;
-		json_t *d;
+		const struct jval *d;
 		int proration = -1;
 
 		nest(&sub, c, "parent", NULL);
@@ -1019,10 +855,10 @@ static int parse_invoice_line(struct pctx *c, json_t *v, struct stripe_invoice_l
 	return dump_raw(c, v, &l->raw_json);
 }
 
-static int parse_invoice(struct pctx *c, json_t *o, struct stripe_invoice *r)
+static int parse_invoice(struct pctx *c, const struct jval *o, struct stripe_invoice *r)
 {
-	json_t *parent = NULL, *details = NULL, *trans, *data;
-	struct span_iter sit;
+	const struct jval *parent = NULL, *details = NULL, *trans, *data;
+	const struct jval *v = NULL;
 	struct pctx sub;
 	size_t i, n;
 	int rc;
@@ -1085,15 +921,12 @@ static int parse_invoice(struct pctx *c, json_t *o, struct stripe_invoice *r)
 	if ((rc = get_list(c, o, "lines", OPT, &data, &r->lines_has_more)) != 0 || !data)
 		return rc;
 	r->lines_present = 1;
-	list_iter(c, "lines", &sit);
-	n = json_array_size(data);
+	n = data->n;
 	if (!(r->lines = page_calloc(c, n, sizeof *r->lines)))
 		return oom(c->e);
 	for (i = 0; i < n; i++) {
-		json_t *v;
-
 		r->lines[i].proration = -1;
-		if ((rc = element(c, &sub, "lines", data, i, &sit, &v)) != 0 ||
+		if ((rc = element(c, &sub, "lines", data, i, &v)) != 0 ||
 		    (rc = parse_invoice_line(&sub, v, &r->lines[i])) != 0)
 			return rc;
 	}
@@ -1101,13 +934,13 @@ static int parse_invoice(struct pctx *c, json_t *o, struct stripe_invoice *r)
 	return 0;
 }
 
-static int parse_row(struct pctx *c, json_t *o, enum stripe_kind kind, const char *session_id,
+static int parse_row(struct pctx *c, const struct jval *o, enum stripe_kind kind, const char *session_id,
 		     struct stripe_row *row);
 
 /* An event: its data.object is parsed too when trueup keeps rows of it. */
-static int parse_event(struct pctx *c, json_t *o, struct stripe_event *r)
+static int parse_event(struct pctx *c, const struct jval *o, struct stripe_event *r)
 {
-	json_t *data, *obj;
+	const struct jval *data, *obj;
 	struct pctx sub;
 	const char *oid = NULL;
 	size_t tl;
@@ -1137,7 +970,6 @@ static int parse_event(struct pctx *c, json_t *o, struct stripe_event *r)
 			return perr(&sub, "id", "is missing");
 		snprintf(where, sizeof where, "event \"%s\": data.object", c->id);
 		oc.where = where;
-		oc.raw = span_path(c->raw, "data", "object");
 		if (!(r->object = page_calloc(c, 1, sizeof *r->object)))
 			return oom(c->e);
 		if ((rc = parse_row(&oc, obj, r->object_kind, NULL, r->object)) != 0)
@@ -1155,7 +987,7 @@ static int parse_event(struct pctx *c, json_t *o, struct stripe_event *r)
  * One object of kind at o into row.  c->where names it until its id is
  * read; from then on messages name the object type and id.
  */
-static int parse_row(struct pctx *c, json_t *o, enum stripe_kind kind, const char *session_id,
+static int parse_row(struct pctx *c, const struct jval *o, enum stripe_kind kind, const char *session_id,
 		     struct stripe_row *row)
 {
 	const char *want = stripe_kind_object(kind), *type = NULL;
@@ -1167,7 +999,7 @@ static int parse_row(struct pctx *c, json_t *o, enum stripe_kind kind, const cha
 	c->prefix[0] = '\0';
 	row->kind = kind;
 	row->livemode = -1;
-	if (!json_is_object(o))
+	if (!jv_is_object(o))
 		return err_set(c->e, EXIT_DATAERR, "%s is not an object", c->where);
 	if ((rc = get_id(c, o, "id", REQ, &row->id)) != 0)
 		return rc;
@@ -1221,17 +1053,17 @@ static int parse_row(struct pctx *c, json_t *o, enum stripe_kind kind, const cha
 /* --- pages ---------------------------------------------------------------- */
 
 /*
- * Decode body into a new page with its tree; *root is the top-level value.
- * tree: the body already parsed by the caller (with JSON_REJECT_DUPLICATES,
- * as below): the page takes a reference instead of parsing again; NULL:
- * parse body here.
+ * A new page holding the document of body; *root is its top-level value.
+ * doc: the body already read by the caller (jdoc_parse of exactly these
+ * bytes): the page takes a reference; NULL: read body here.
  */
-static int page_start(const char *body, size_t len, json_t *tree, enum stripe_kind kind,
-		      const char *label, struct stripe_page **out, json_t **root, struct err *e)
+static int page_start(const char *body, size_t len, struct jdoc *doc, enum stripe_kind kind,
+		      const char *label, struct stripe_page **out, const struct jval **root,
+		      struct err *e)
 {
 	struct stripe_page *p;
-	json_error_t jerr;
-	char buf[128];
+	char msg[160];
+	int rc;
 
 	*out = NULL;
 	if (kind <= STRIPE_NONE || kind >= STRIPE_KIND_COUNT)
@@ -1244,59 +1076,54 @@ static int page_start(const char *body, size_t len, json_t *tree, enum stripe_ki
 	}
 	p->kind = kind;
 	p->mem->blk_hint = len + 64;
-	if (tree) {
-		p->mem->root = json_incref(tree);
-		*root = tree;
-		*out = p;
-		return 0;
-	}
-	p->mem->root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!p->mem->root) {
+	if (doc) {
+		p->mem->doc = jdoc_ref(doc);
+	} else if ((rc = jdoc_parse(body, len, &p->mem->doc, msg, sizeof msg)) != 0) {
 		stripe_page_free(p);
-		return err_set(e, EXIT_DATAERR, "%s: invalid JSON at line %d column %d: %s", label,
-			       jerr.line, jerr.column, excerpt(jerr.text, buf, sizeof buf));
+		if (rc == -2)
+			return oom(e);
+		return err_set(e, EXIT_DATAERR, "%s: %s", label, msg);
 	}
-	*root = p->mem->root;
+	*root = jdoc_root(p->mem->doc);
 	*out = p;
 	return 0;
 }
 
 /* A list body: check the envelope, then parse each element of data. */
-static int parse_list(const char *body, size_t len, json_t *tree, enum stripe_kind kind,
+static int parse_list(const char *body, size_t len, struct jdoc *doc, enum stripe_kind kind,
 		      const char *session_id, struct stripe_page **out, struct err *e)
 {
 	struct stripe_page *p;
 	struct pctx c = { .e = e };
-	struct span_iter rows;
 	char label[64], where[96];
-	json_t *root, *data, *type, *more;
+	const struct jval *root, *data, *type, *more, *v = NULL;
 	size_t i, n;
 	int rc;
 
 	snprintf(label, sizeof label, "%s page", stripe_kind_resource(kind));
-	if ((rc = page_start(body, len, tree, kind, label, &p, &root, e)) != 0)
+	if ((rc = page_start(body, len, doc, kind, label, &p, &root, e)) != 0)
 		return rc;
 	c.mem = p->mem;
-	type = json_is_object(root) ? json_object_get(root, "object") : NULL;
-	if (!json_is_string(type) || strcmp(json_string_value(type), "list") != 0) {
+	type = jv_get(root, "object");
+	if (!jv_is_string(type) || strcmp(jv_str(type), "list") != 0) {
 		rc = err_set(e, EXIT_DATAERR, "%s: not a list object", label);
 		goto fail;
 	}
-	data = json_object_get(root, "data");
-	more = json_object_get(root, "has_more");
-	if (!json_is_array(data)) {
+	data = jv_get(root, "data");
+	more = jv_get(root, "has_more");
+	if (!jv_is_array(data)) {
 		rc = err_set(e, EXIT_DATAERR, "%s: data is %s", label,
 			     data ? "not an array" : "missing");
 		goto fail;
 	}
-	if (!json_is_boolean(more)) {
+	if (!jv_is_bool(more)) {
 		rc = err_set(e, EXIT_DATAERR, "%s: has_more is %s", label,
 			     more ? "not a boolean" : "missing");
 		goto fail;
 	}
 	p->is_list = 1;
-	p->has_more = json_is_true(more);
-	n = json_array_size(data);
+	p->has_more = jv_is_true(more);
+	n = data->n;
 	if (session_id && !(session_id = mem_keep(p->mem, strdup(session_id)))) {
 		rc = oom(e);
 		goto fail;
@@ -1305,20 +1132,11 @@ static int parse_list(const char *body, size_t len, json_t *tree, enum stripe_ki
 		rc = oom(e);
 		goto fail;
 	}
-	{
-		struct span whole = { body, len };
-		size_t b = skip_ws(body, len, 0);
-
-		whole.p += b;
-		whole.n -= b;
-		span_iter_init(&rows, span_member(whole, "data"));
-	}
 	for (i = 0; i < n; i++) {
 		snprintf(where, sizeof where, "%s: data[%zu]", label, i);
 		c.where = where;
-		c.raw = span_next(&rows);
-		if ((rc = parse_row(&c, json_array_get(data, i), kind, session_id,
-				    &p->rows[i])) != 0)
+		v = i == 0 ? jv_first(data) : jv_next(data, v);
+		if ((rc = parse_row(&c, v, kind, session_id, &p->rows[i])) != 0)
 			goto fail;
 	}
 	p->count = n;
@@ -1333,62 +1151,57 @@ fail:
 int stripe_rows_parse_page(const char *body, size_t len, enum stripe_kind kind,
 			   struct stripe_page **out, struct err *e)
 {
-	return stripe_rows_parse_page_json(NULL, body, len, kind, out, e);
+	return stripe_rows_parse_page_doc(NULL, body, len, kind, out, e);
 }
 
-int stripe_rows_parse_page_json(json_t *root, const char *body, size_t len,
-				enum stripe_kind kind, struct stripe_page **out, struct err *e)
+int stripe_rows_parse_page_doc(struct jdoc *doc, const char *body, size_t len,
+			       enum stripe_kind kind, struct stripe_page **out, struct err *e)
 {
 	*out = NULL;
 	if (kind == STRIPE_CHECKOUT_LINE_ITEM)
 		return err_set(e, EXIT_SOFTWARE, "stripe rows: line items need their session");
-	return parse_list(body, len, root, kind, NULL, out, e);
+	return parse_list(body, len, doc, kind, NULL, out, e);
 }
 
 int stripe_rows_parse_line_items(const char *body, size_t len, const char *session_id,
 				 struct stripe_page **out, struct err *e)
 {
-	return stripe_rows_parse_line_items_json(NULL, body, len, session_id, out, e);
+	return stripe_rows_parse_line_items_doc(NULL, body, len, session_id, out, e);
 }
 
-int stripe_rows_parse_line_items_json(json_t *root, const char *body, size_t len,
-				      const char *session_id, struct stripe_page **out,
-				      struct err *e)
+int stripe_rows_parse_line_items_doc(struct jdoc *doc, const char *body, size_t len,
+				     const char *session_id, struct stripe_page **out,
+				     struct err *e)
 {
 	*out = NULL;
 	if (!session_id || !id_ok(session_id))
 		return err_set(e, EXIT_SOFTWARE, "stripe rows: bad checkout session id");
-	return parse_list(body, len, root, STRIPE_CHECKOUT_LINE_ITEM, session_id, out, e);
+	return parse_list(body, len, doc, STRIPE_CHECKOUT_LINE_ITEM, session_id, out, e);
 }
 
 int stripe_rows_parse_object(const char *body, size_t len, enum stripe_kind kind,
 			     struct stripe_page **out, struct err *e)
 {
-	return stripe_rows_parse_object_json(NULL, body, len, kind, out, e);
+	return stripe_rows_parse_object_doc(NULL, body, len, kind, out, e);
 }
 
-int stripe_rows_parse_object_json(json_t *tree, const char *body, size_t len,
-				  enum stripe_kind kind, struct stripe_page **out, struct err *e)
+int stripe_rows_parse_object_doc(struct jdoc *doc, const char *body, size_t len,
+				 enum stripe_kind kind, struct stripe_page **out, struct err *e)
 {
 	struct stripe_page *p;
 	struct pctx c = { .e = e };
 	char label[64];
-	json_t *root;
+	const struct jval *root;
 	int rc;
 
 	*out = NULL;
 	if (kind == STRIPE_CHECKOUT_LINE_ITEM)
 		return err_set(e, EXIT_SOFTWARE, "stripe rows: line items need their session");
 	snprintf(label, sizeof label, "%s object", stripe_kind_object(kind));
-	if ((rc = page_start(body, len, tree, kind, label, &p, &root, e)) != 0)
+	if ((rc = page_start(body, len, doc, kind, label, &p, &root, e)) != 0)
 		return rc;
 	c.mem = p->mem;
 	c.where = label;
-	c.raw.n = len;
-	while (c.raw.n > 0 && is_ws(body[c.raw.n - 1]))
-		c.raw.n--;
-	c.raw.p = body + skip_ws(body, c.raw.n, 0);
-	c.raw.n -= (size_t)(c.raw.p - body);
 	if (!(p->rows = page_calloc(&c, 1, sizeof *p->rows))) {
 		rc = oom(e);
 		goto fail;

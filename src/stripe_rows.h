@@ -26,7 +26,7 @@
  * and no page.  Amounts are kept as the integers Stripe sent (minor units,
  * whatever the currency's exponent: JPY 5000 is 5000, BHD 3.500 is 3500).
  *
- * Memory: a page owns the parsed JSON tree and every string its rows point
+ * Memory: a page owns the parsed JSON document and every string its rows point
  * at; all of it is freed by stripe_page_free().  Nothing outlives the page
  * and nothing is kept between calls, so memory is bounded by one body.
  * The functions are safe on arbitrary bytes (a libFuzzer target).
@@ -247,24 +247,21 @@ int stripe_rows_parse_object(const char *body, size_t len, enum stripe_kind kind
 			     struct stripe_page **out, struct err *e);
 
 /*
- * The same three, for a body the caller has parsed already (the client
- * validates every response body with jansson; parsing it again here cost
- * as much as the first time).  root must be the tree jansson made of
- * exactly body[0..len) with JSON_REJECT_DUPLICATES (and without
- * JSON_ALLOW_NUL): the page takes a reference to it (json_incref) and
- * reads the raw JSON of each object from body, which is only read during
- * the call (a tree of other bytes would give rows from the tree and raw
- * JSON from the body: never memory-unsafe, but wrong).  root NULL: parse
- * body, as the functions above.
+ * The same three, for a body the caller has read already (the client
+ * checks every response body with jdoc_parse; reading it again here would
+ * cost as much as the first time).  doc must be jdoc_parse of exactly
+ * body[0..len): the page takes a reference to it (jdoc_ref), and copies
+ * the raw JSON of each object out of body, which is only read during the
+ * call.  doc NULL: parse body, as the functions above.
  */
-struct json_t;
-int stripe_rows_parse_page_json(struct json_t *root, const char *body, size_t len,
-				enum stripe_kind kind, struct stripe_page **out, struct err *e);
-int stripe_rows_parse_line_items_json(struct json_t *root, const char *body, size_t len,
-				      const char *session_id, struct stripe_page **out,
-				      struct err *e);
-int stripe_rows_parse_object_json(struct json_t *root, const char *body, size_t len,
-				  enum stripe_kind kind, struct stripe_page **out, struct err *e);
+struct jdoc;
+int stripe_rows_parse_page_doc(struct jdoc *doc, const char *body, size_t len,
+			       enum stripe_kind kind, struct stripe_page **out, struct err *e);
+int stripe_rows_parse_line_items_doc(struct jdoc *doc, const char *body, size_t len,
+				     const char *session_id, struct stripe_page **out,
+				     struct err *e);
+int stripe_rows_parse_object_doc(struct jdoc *doc, const char *body, size_t len,
+				 enum stripe_kind kind, struct stripe_page **out, struct err *e);
 
 /* Free a page and everything its rows point at; NULL is fine. */
 void stripe_page_free(struct stripe_page *p);

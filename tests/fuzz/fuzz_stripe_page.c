@@ -15,7 +15,7 @@
  *   mkdir -p build/fuzz
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
  *     -std=c11 -D_DEFAULT_SOURCE -Isrc -Ibuild/default \
- *     tests/fuzz/fuzz_stripe_page.c src/stripe_rows.c src/db_snapshot.c src/db.c \
+ *     tests/fuzz/fuzz_stripe_page.c src/stripe_rows.c src/jdoc.c src/db_snapshot.c src/db.c \
  *     src/err.c build/default/sql_embed.c -ljansson -lsqlite3 \
  *     -o build/fuzz/fuzz_stripe_page
  *   build/fuzz/fuzz_stripe_page -max_total_time=60 -max_len=65536 -timeout=10 \

@@ -243,16 +243,17 @@ static void on_done(void *ud, const struct stripe_response *r, const struct err 
 		snprintf(o->msg, sizeof o->msg, "%s", e->msg);
 		remember(e->msg);
 	} else {
-		json_t *data = json_object_get(r->json, "data");
+		const struct jval *data = jv_get(jdoc_root(r->doc), "data"), *v, *lastv = NULL;
 
 		o->ok++;
-		if (json_is_array(data)) {
-			o->listed += (int)json_array_size(data);
+		if (jv_is_array(data)) {
+			o->listed += (int)data->n;
 			o->pages++;
+			for (v = jv_first(data); v; v = jv_next(data, v))
+				lastv = v;
 		}
-		if (o->limit && json_is_true(json_object_get(r->json, "has_more"))) {
-			const char *last = json_string_value(
-				json_object_get(json_array_get(data, json_array_size(data) - 1), "id"));
+		if (o->limit && jv_is_true(jv_get(jdoc_root(r->doc), "has_more"))) {
+			const char *last = jv_str(jv_get(lastv, "id"));
 			char lim[16];
 			struct stripe_param p[3] = { { "limit", lim }, { "starting_after", last },
 						     { "status", "all" } };
@@ -483,6 +484,39 @@ static void fault_retried(const char *kind)
 		CHECK_INT(st.rate_limited, faults);
 	if (!strcmp(kind, "reset") || !strcmp(kind, "truncate"))
 		CHECK_INT(st.net_errors, faults);
+	stripe_client_free(c);
+}
+
+/* Queued requests start by priority, in submission order within one. */
+static int prio_order[8], prio_n;
+
+static void on_prio(void *ud, const struct stripe_response *r, const struct err *e)
+{
+	(void)r;
+	CHECK_INT(e->code, 0);
+	if (prio_n < 8)
+		prio_order[prio_n++] = (int)(long)ud;
+}
+
+static void test_priority_order(void)
+{
+	struct stripe_config sc = make_cfg(F.base, 0, 1);
+	struct stripe_client *c = client(&sc, KEY);
+	static const int prio[6] = { 0, 0, 2, 1, 2, 0 };
+	static const int want[6] = { 2, 4, 3, 0, 1, 5 };
+	struct stripe_param p[] = { { "limit", "1" } };
+	long i;
+
+	if (!c)
+		return;
+	prio_n = 0;
+	for (i = 0; i < 6; i++)
+		CHECK_INT(stripe_get_prio(c, "/v1/products", p, 1, prio[i], on_prio, (void *)i, NULL),
+			  0);
+	CHECK_INT(stripe_run(c, NULL, NULL), 0);
+	CHECK_INT(prio_n, 6);
+	for (i = 0; i < 6 && i < prio_n; i++)
+		CHECK_INT(prio_order[i], want[i]);
 	stripe_client_free(c);
 }
 
@@ -837,6 +871,7 @@ int main(void)
 		RUN(test_pagination_from_callbacks);
 		RUN(test_wrong_key_401_not_retried);
 		RUN(test_404_and_400_not_retried);
+		RUN(test_priority_order);
 		RUN(test_fault_429);
 		RUN(test_fault_lock_timeout);
 		RUN(test_fault_500);

@@ -241,6 +241,87 @@ out:
 	db_close(db);
 }
 
+/*
+ * Commit groups: commits share one transaction, nothing is visible to
+ * another connection before the flush, a failing commit rolls back the
+ * group since its last flush, and an unflushed group is rolled back when
+ * freed.
+ */
+static void test_commit_group(void)
+{
+	struct db *db = fresh_db("g.db"), *other = NULL;
+	struct stripe_page *inv = load_page("basic_invoices.json", STRIPE_INVOICE);
+	struct stripe_page *cus = load_page("basic_customers.json", STRIPE_CUSTOMER);
+	struct db_snapshot_commit c = { 0 };
+	struct db_snapshot_counts n = { 0 };
+	struct db_snapshot_group *g = NULL;
+	struct db_snapshot_cursor ci, cc, ghost;
+	struct err e = { 0 };
+	long long run = 0;
+
+	CHECK(db && inv && cus);
+	if (!db || !inv || !cus)
+		goto out;
+	CHECK_INT(db_open(path, DB_OPEN_EXISTING, &other, &e), 0);
+	CHECK_INT(db_snapshot_pull_begin(db, DB_SNAPSHOT_FULL, NULL, 0, &run, &e), 0);
+	open_cursor(db, run, "invoices", "", &ci);
+	open_cursor(db, run, "customers", "", &cc);
+	CHECK_INT(db_snapshot_group_new(db, &g, &e), 0);
+	CHECK_INT(db_snapshot_group_pending(g), 0);
+	c.group = g;
+	c.page = inv;
+	c.cursor = &ci;
+	CHECK_INT(db_snapshot_commit(db, &c, &n, &e), 0);
+	CHECK_INT(ci.pages, 1);
+	/* a commit outside the group while it is open is refused */
+	c.group = NULL;
+	c.page = cus;
+	c.cursor = &cc;
+	CHECK_INT(db_snapshot_commit(db, &c, &n, &e), EXIT_SOFTWARE);
+	CHECK_STR(e.msg, "snapshot: commit inside an open transaction");
+	c.group = g;
+	CHECK_INT(db_snapshot_commit(db, &c, &n, &e), 0);
+	CHECK_INT(db_snapshot_group_pending(g), 2);
+	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_invoices"), 4);
+	CHECK_INT(scalar(other, "SELECT count(*) FROM stripe_invoices"), 0);
+	CHECK_INT(db_snapshot_group_flush(g, &e), 0);
+	CHECK_INT(db_snapshot_group_pending(g), 0);
+	CHECK_INT(db->in_tx, 0);
+	CHECK_INT(scalar(other, "SELECT count(*) FROM stripe_invoices"), 4);
+	CHECK_INT(scalar(other, "SELECT count(*) FROM stripe_customers"),
+		  (long long)cus->count);
+	CHECK_INT(scalar(other, "SELECT sum(pages) FROM stripe_pull_cursors"), 2);
+	/* a failing commit rolls back the group since the last flush */
+	c.page = inv;
+	c.cursor = &ci;
+	CHECK_INT(db_snapshot_commit(db, &c, &n, &e), 0);
+	CHECK_INT(ci.pages, 2);
+	ghost = cc;
+	snprintf(ghost.scope, sizeof ghost.scope, "never-opened");
+	c.page = cus;
+	c.cursor = &ghost;
+	CHECK_INT(db_snapshot_commit(db, &c, &n, &e), EXIT_SOFTWARE);
+	CHECK_INT(db_snapshot_group_pending(g), 0);
+	CHECK_INT(db->in_tx, 0);
+	CHECK_INT(scalar(db, "SELECT pages FROM stripe_pull_cursors WHERE resource = 'invoices'"),
+		  1);
+	/* an unflushed group is rolled back when freed */
+	c.page = inv;
+	c.cursor = &ci;
+	CHECK_INT(db_snapshot_commit(db, &c, &n, &e), 0);
+	db_snapshot_group_free(g);
+	g = NULL;
+	CHECK_INT(db->in_tx, 0);
+	CHECK_INT(scalar(db, "SELECT pages FROM stripe_pull_cursors WHERE resource = 'invoices'"),
+		  1);
+out:
+	db_snapshot_group_free(g);
+	stripe_page_free(inv);
+	stripe_page_free(cus);
+	db_close(other);
+	db_close(db);
+}
+
 static void test_reapply_changes_nothing(void)
 {
 	static const struct { const char *file; enum stripe_kind kind; } pages[] = {
@@ -875,6 +956,7 @@ int main(void)
 	}
 	RUN(test_page_and_cursor_commit);
 	RUN(test_commit_is_atomic);
+	RUN(test_commit_group);
 	RUN(test_reapply_changes_nothing);
 	RUN(test_children_follow_parent);
 	RUN(test_line_items_completed);

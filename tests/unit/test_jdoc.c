@@ -1,0 +1,184 @@
+/*
+ * test_jdoc.c - the strict JSON reader (src/jdoc.c): what it accepts and
+ * decodes, what it refuses and where it says the problem is, the bytes it
+ * records for each value, and duplicate keys in small and large objects.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "jdoc.h"
+
+static struct jdoc *parse(const char *s, char *msg, size_t msgsz)
+{
+	struct jdoc *d = NULL;
+
+	jdoc_parse(s, strlen(s), &d, msg, msgsz);
+	return d;
+}
+
+static void test_values(void)
+{
+	static const char body[] =
+		" {\"s\": \"a\\\"b\\\\c\\/\\n\\u00e9\\ud83d\\ude00\", \"i\": -9223372036854775808,"
+		"\"j\":9223372036854775807, \"z\":0, \"r\": -1.5e3, \"t\":true, \"f\":false,"
+		"\"n\":null, \"a\":[1, [], {}], \"o\":{\"k\":\"\xc3\xa9\xe2\x82\xac\"}} \n";
+	char msg[200];
+	struct jdoc *d = parse(body, msg, sizeof msg);
+	const struct jval *r, *a, *v;
+
+	CHECK(d != NULL);
+	if (!d) {
+		printf("  %s\n", msg);
+		return;
+	}
+	r = jdoc_root(d);
+	CHECK(jv_is_object(r));
+	CHECK_INT(r->n, 10);
+	CHECK_STR(jv_str(jv_get(r, "s")), "a\"b\\c/\n\xc3\xa9\xf0\x9f\x98\x80");
+	CHECK_INT(jv_get(r, "s")->n, 13);
+	CHECK(jv_get(r, "i")->u.i == (-9223372036854775807LL - 1));
+	CHECK(jv_get(r, "j")->u.i == 9223372036854775807LL);
+	CHECK(jv_is_int(jv_get(r, "z")));
+	CHECK_INT(jv_get(r, "r")->type, JT_REAL);
+	CHECK(jv_is_true(jv_get(r, "t")));
+	CHECK(jv_is_bool(jv_get(r, "f")) && !jv_is_true(jv_get(r, "f")));
+	CHECK(jv_is_null(jv_get(r, "n")));
+	CHECK(jv_get(r, "missing") == NULL);
+	CHECK(jv_get(jv_get(r, "a"), "x") == NULL);          /* not an object */
+	a = jv_get(r, "a");
+	CHECK(jv_is_array(a));
+	CHECK_INT(a->n, 3);
+	v = jv_first(a);
+	CHECK(jv_is_int(v) && v->u.i == 1);
+	v = jv_next(a, v);
+	CHECK(jv_is_array(v) && v->n == 0 && jv_first(v) == NULL);
+	v = jv_next(a, v);
+	CHECK(jv_is_object(v) && v->n == 0);
+	CHECK(jv_next(a, v) == NULL);
+	CHECK_STR(jv_str(jv_get(jv_get(r, "o"), "k")), "\xc3\xa9\xe2\x82\xac");
+	/* the bytes of each value, and whether they hold whitespace */
+	CHECK_INT(r->rawlen, strlen(body) - 3);
+	CHECK(r->raw == body + 1);
+	CHECK(r->ws);
+	v = jv_get(r, "o");
+	CHECK(v->rawlen == strlen("{\"k\":\"\xc3\xa9\xe2\x82\xac\"}") &&
+	      memcmp(v->raw, "{\"k\":", 5) == 0);
+	CHECK(!v->ws);
+	CHECK(jv_get(r, "a")->ws);
+	CHECK_INT(jv_get(r, "i")->rawlen, 20);
+	/* references */
+	CHECK(jdoc_ref(d) == d);
+	jdoc_unref(d);
+	CHECK(jdoc_root(d) == r);
+	jdoc_unref(d);
+	jdoc_unref(NULL);
+}
+
+static void test_refused(void)
+{
+	static const struct { const char *body; const char *msg; } cases[] = {
+		{ "", "invalid JSON at line 1 column 1: '[' or '{' expected" },
+		{ "  \"x\"", "invalid JSON at line 1 column 3: '[' or '{' expected" },
+		{ "{} x", "invalid JSON at line 1 column 4: end of input expected" },
+		{ "{\"a\":1,}", "invalid JSON at line 1 column 8: string or '}' expected" },
+		{ "[1 2]", "invalid JSON at line 1 column 4: ',' or ']' expected" },
+		{ "{\"a\" 1}", "invalid JSON at line 1 column 6: ':' expected" },
+		{ "{\"a\":01}", "invalid JSON at line 1 column 7: invalid number (leading zero)" },
+		{ "{\"a\":1.}", "invalid JSON at line 1 column 8: invalid number" },
+		{ "{\"a\":-}", "invalid JSON at line 1 column 7: invalid number" },
+		{ "{\"a\":1e}", "invalid JSON at line 1 column 8: invalid number" },
+		{ "{\"a\":9223372036854775808}", "invalid JSON at line 1 column 6: too big integer" },
+		{ "{\"a\":tru}", "invalid JSON at line 1 column 6: invalid token" },
+		{ "{\"a\":\"x\ny\"}", "invalid JSON at line 1 column 8: control character in a string" },
+		{ "{\"a\":\"\\x\"}", "invalid JSON at line 1 column 7: invalid escape in a string" },
+		{ "{\"a\":\"\\u12g4\"}", "invalid JSON at line 1 column 7: invalid \\u escape in a string" },
+		{ "{\"a\":\"\\u0000\"}", "invalid JSON at line 1 column 7: \\u0000 is not allowed in a string" },
+		{ "{\"a\":\"\\ud83d\"}",
+		  "invalid JSON at line 1 column 7: unpaired high surrogate in a \\u escape" },
+		{ "{\"a\":\"\\ude00\"}",
+		  "invalid JSON at line 1 column 7: unpaired low surrogate in a \\u escape" },
+		{ "{\"a\":\"\xc3\"}", "invalid JSON at line 1 column 7: invalid UTF-8 in a string" },
+		{ "{\"a\":\"\xc0\xaf\"}", "invalid JSON at line 1 column 7: invalid UTF-8 in a string" },
+		{ "{\"a\":\"\xed\xa0\x80\"}", "invalid JSON at line 1 column 7: invalid UTF-8 in a string" },
+		{ "{\"a\":\"\xf4\x90\x80\x80\"}", "invalid JSON at line 1 column 7: invalid UTF-8 in a string" },
+		{ "{\"a\":\"abc", "invalid JSON at line 1 column 10: premature end of input in a string" },
+		{ "{\"a\":[1,", "invalid JSON at line 1 column 9: premature end of input" },
+		{ "{\n\"a\":1,\n\"a\":2}", "invalid JSON at line 3 column 5: duplicate object key" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char msg[200];
+		struct jdoc *d = parse(cases[i].body, msg, sizeof msg);
+
+		CHECK(d == NULL);
+		CHECK_STR(msg, cases[i].msg);
+		jdoc_unref(d);
+	}
+}
+
+/* Objects of more than 12 members take the hashed duplicate check. */
+static void test_duplicates_large(void)
+{
+	char body[4096], msg[200];
+	size_t len = 0, i;
+	struct jdoc *d;
+
+	len += (size_t)snprintf(body + len, sizeof body - len, "{");
+	for (i = 0; i < 100; i++)
+		len += (size_t)snprintf(body + len, sizeof body - len, "%s\"key_%zu\":%zu",
+					i ? "," : "", i, i);
+	snprintf(body + len, sizeof body - len, "}");
+	d = parse(body, msg, sizeof msg);
+	CHECK(d != NULL);
+	if (d) {
+		CHECK_INT(jdoc_root(d)->n, 100);
+		CHECK(jv_get(jdoc_root(d), "key_99")->u.i == 99);
+	}
+	jdoc_unref(d);
+	snprintf(body + len, sizeof body - len, ",\"key_42\":0}");
+	d = parse(body, msg, sizeof msg);
+	CHECK(d == NULL);
+	CHECK_CONTAINS(msg, "duplicate object key");
+	/* escaped and plain spellings of one key are the same key */
+	d = parse("{\"ab\":1,\"a\\u0062\":2}", msg, sizeof msg);
+	CHECK(d == NULL);
+	CHECK_CONTAINS(msg, "duplicate object key");
+}
+
+static void test_depth(void)
+{
+	char *deep = malloc(2 * JDOC_MAX_DEPTH + 8), msg[200];
+	size_t i, n = JDOC_MAX_DEPTH;
+	struct jdoc *d;
+
+	if (!deep)
+		return;
+	for (i = 0; i < n; i++)
+		deep[i] = '[';
+	for (i = 0; i < n; i++)
+		deep[n + i] = ']';
+	deep[2 * n] = '\0';
+	d = parse(deep, msg, sizeof msg);
+	CHECK(d != NULL);
+	jdoc_unref(d);
+	memmove(deep + 1, deep, 2 * n + 1);
+	deep[0] = '[';
+	deep[2 * n + 1] = ']';
+	deep[2 * n + 2] = '\0';
+	d = parse(deep, msg, sizeof msg);
+	CHECK(d == NULL);
+	CHECK_CONTAINS(msg, "too deeply nested");
+	free(deep);
+}
+
+int main(void)
+{
+	RUN(test_values);
+	RUN(test_refused);
+	RUN(test_duplicates_large);
+	RUN(test_depth);
+	return harness_done();
+}
