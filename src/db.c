@@ -158,8 +158,9 @@ static int migrate(struct db *db, int from, struct err *e)
  * snapshot's rows carry 1-4 KB of raw JSON each, which on 4 KiB pages
  * took a page apiece with a quarter of it empty, and every page costs two
  * writes in the WAL and one at the checkpoint (a pull wrote 23% less CPU
- * time and 12% fewer bytes).  temp_store = MEMORY keeps the savepoint
- * sub-journals of grouped commits (db_snapshot_group) off the disk, and a
+ * time and 12% fewer bytes).  (The pull's connection also sets
+ * temp_store = MEMORY, see db_snapshot_group_new; the others keep TEMP
+ * tables on disk so reconcile's memory stays flat.)  A
  * 16 MiB page cache keeps the index pages a pull touches: it fills on any
  * snapshot worth the name, so memory stays flat with the account's size.
  */
@@ -173,7 +174,6 @@ static int set_pragmas(struct db *db, struct err *e)
 	    (rc = db_exec(db, "PRAGMA journal_mode = WAL", e)) != 0)
 		return rc;
 	if ((rc = db_exec(db, "PRAGMA synchronous = NORMAL", e)) != 0 ||
-	    (rc = db_exec(db, "PRAGMA temp_store = MEMORY", e)) != 0 ||
 	    (rc = db_exec(db, "PRAGMA cache_size = -16384", e)) != 0)
 		return rc;
 	return db_exec(db, "PRAGMA foreign_keys = ON", e);

@@ -1464,6 +1464,16 @@ static void ckpt_stop(struct db_snapshot_group *g)
 
 int db_snapshot_group_new(struct db *db, struct db_snapshot_group **out, struct err *e)
 {
+	int rc;
+
+	/*
+	 * The savepoint sub-journals of grouped commits stay in memory (they
+	 * hold one group's pages at most).  Only for the pull's connection:
+	 * reconcile and report build TEMP tables as large as the account,
+	 * which must stay on disk for their memory to stay flat.
+	 */
+	if ((rc = db_exec(db, "PRAGMA temp_store = MEMORY", e)) != 0)
+		return rc;
 	if (!(*out = calloc(1, sizeof **out)))
 		return err_set(e, EXIT_SOFTWARE, "out of memory");
 	(*out)->db = db;
