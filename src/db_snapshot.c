@@ -520,7 +520,7 @@ static void sb_upsert(struct sqlbuf *b, const struct snap_table *t)
 struct snap_stmts {
 	sqlite3_stmt *exists[TB_COUNT], *upsert[TB_COUNT], *prune[TB_COUNT];
 	sqlite3_stmt *tomb_set[TB_COUNT], *tomb_new[TB_COUNT];
-	sqlite3_stmt *seen, *event_new, *events_of_object, *cursor;
+	sqlite3_stmt *seen, *event_new, *events_of_object, *cursor, *any_pending;
 };
 
 static void stmts_release(struct snap_stmts *s)
@@ -538,6 +538,7 @@ static void stmts_release(struct snap_stmts *s)
 	sqlite3_finalize(s->event_new);
 	sqlite3_finalize(s->events_of_object);
 	sqlite3_finalize(s->cursor);
+	sqlite3_finalize(s->any_pending);
 	memset(s, 0, sizeof *s);
 }
 
@@ -548,6 +549,7 @@ struct writer {
 	const char *pulled_at;
 	struct db_snapshot_counts *n;
 	struct snap_stmts *s;     /* the commit's own, or its group's (kept) */
+	int pending;              /* unprocessed events exist: 1, 0, -1 not known yet */
 };
 
 enum { ST_EXISTS, ST_UPSERT, ST_PRUNE, ST_TOMB_SET, ST_TOMB_NEW };
@@ -887,17 +889,36 @@ static int w_event(struct writer *w, const struct stripe_row *r)
 		return 0;
 	}
 	w->n->events_new++;
+	w->pending = -1;          /* ask again */
 	if (!ev->deletes || !ev->object)
 		return 0;
 	iso_time(r->created.v, when, sizeof when);
 	return w_tombstone(w, kind_table(ev->object_kind), ev->object_id, ev->object, when);
 }
 
-/* Mark the pending events about object id processed. */
+/*
+ * Mark the pending events about object id processed.  Skipped when the
+ * commit found no unprocessed event at all (a full pull has none: one
+ * index probe per commit instead of one per row).
+ */
 static int w_events_of(struct writer *w, const char *id)
 {
 	int rc;
 
+	if (w->pending < 0) {
+		if (!w->s->any_pending &&
+		    (rc = db_prepare(w->db, "SELECT EXISTS (SELECT 1 FROM stripe_events WHERE "
+				     "processed = 0)", &w->s->any_pending, w->e)) != 0)
+			return rc;
+		sqlite3_reset(w->s->any_pending);
+		rc = sqlite3_step(w->s->any_pending);
+		w->pending = rc == SQLITE_ROW ? sqlite3_column_int(w->s->any_pending, 0) != 0 : 1;
+		sqlite3_reset(w->s->any_pending);
+		if (rc != SQLITE_ROW)
+			return db_fail(w->db, w->e, "stripe_events");
+	}
+	if (!w->pending)
+		return 0;
 	if (!w->s->events_of_object &&
 	    (rc = db_prepare(w->db, "UPDATE stripe_events SET processed = 1, processed_at = ?2 "
 			     "WHERE object_id = ?1 AND processed = 0", &w->s->events_of_object,
@@ -1573,6 +1594,7 @@ int db_snapshot_commit(struct db *db, struct db_snapshot_commit *c,
 	w.pulled_at = c->pulled_at ? c->pulled_at : now;
 	w.n = &local;
 	w.s = g ? &g->st : &own;
+	w.pending = -1;
 	if ((rc = commit_begin(db, g, e)) != 0)
 		return rc;
 	if (c->cursor && (rc = commit_run_mode(db, g, c->cursor->pull_run_id, &full, e)) != 0)
