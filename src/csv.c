@@ -16,7 +16,7 @@
  * that recognises no spaces, so nothing is trimmed.
  */
 #ifdef __linux__
-#define _GNU_SOURCE     /* sync_file_range(2), see csv_writer_flush */
+#define _GNU_SOURCE     /* sync_file_range(2), see csv_out */
 #endif
 #define TRUEUP_CSV_IMPL
 #include <csv.h>     /* src/csv.h, which #include_next's libcsv's csv.h */
@@ -456,21 +456,173 @@ int csv_reader_next(struct csv_reader *r, const struct csv_record **rec, struct 
  * finds little left to do (the disk works while the report is computed). */
 #define CSV_WRITER_KICK (8 * 1024 * 1024)
 
+#include <threads.h>   /* C11 threads (pthread.h would find src/sched.h) */
+
 #include "sha256.h"
 
 #define CSV_WRITER_BUF (256 * 1024)
 
+/*
+ * The writer formats records into buf on the caller's thread.  A full
+ * buffer is handed to a background thread (started when the first buffer
+ * fills, so a small file never starts one) that hashes it, writes it and
+ * kicks write-back, while the caller fills the other buffer: a large
+ * report's SHA-256 and write(2) calls run on the second core, beside the
+ * query.  A failed write is kept (werr) and reported by the next hand-off,
+ * flush or finish; nothing is written after it.  Without the thread (a
+ * small file, or thrd_create failed) the same work runs inline.
+ */
 struct csv_writer {
 	int fd;
 	char *name;
-	char *buf;                  /* cap bytes (CSV_WRITER_BUF, more for a huge field) */
+	char *buf;                  /* being filled: cap bytes (more for a huge field) */
 	size_t len, cap;
-	long long bytes;
+	char *other;                /* the second buffer, free while the thread is idle */
+	size_t other_cap;
+	long long bytes;            /* bytes handed over (written or being written) */
+	long long written;          /* bytes written: these three are csv_out's, */
 	long long kicked;           /* bytes handed to write-back so far */
-	struct sha256 hash;
+	struct sha256 hash;         /* the thread's while it runs */
 	char *scratch;              /* a neutralised or repaired field */
 	size_t scratch_cap;
+
+	int threaded;               /* the thread runs: the fields below are used */
+	thrd_t thread;
+	mtx_t mu;
+	cnd_t cv;
+	const char *job;            /* handed to the thread (NULL: idle) */
+	size_t job_len;
+	int stop;                   /* the thread is to end */
+	int werr;                   /* 0, or errno of the failed write (-1: no progress) */
 };
+
+/* Hash and write n bytes at p; 0 or the errno of the failure (-1 no progress). */
+static int csv_out(struct csv_writer *w, const char *p, size_t n)
+{
+	size_t off = 0;
+
+	sha256_update(&w->hash, p, n);
+	while (off < n) {
+		ssize_t k = write(w->fd, p + off, n - off);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return k < 0 ? errno : -1;
+		off += (size_t)k;
+	}
+	w->written += (long long)n;
+#ifdef __linux__
+	if (w->written - w->kicked >= CSV_WRITER_KICK) {
+		/* a hint: failure (a pipe, an old kernel) changes nothing */
+		(void)sync_file_range(w->fd, w->kicked, w->written - w->kicked,
+				      SYNC_FILE_RANGE_WRITE);
+		w->kicked = w->written;
+	}
+#endif
+	return 0;
+}
+
+static int csv_thread(void *arg)
+{
+	struct csv_writer *w = arg;
+
+	mtx_lock(&w->mu);
+	for (;;) {
+		const char *p;
+		size_t n;
+		int err = 0;
+
+		while (!w->job && !w->stop)
+			cnd_wait(&w->cv, &w->mu);
+		if (!w->job)
+			break;
+		p = w->job;
+		n = w->job_len;
+		mtx_unlock(&w->mu);
+		if (!w->werr)   /* only this thread writes werr while it runs */
+			err = csv_out(w, p, n);
+		mtx_lock(&w->mu);
+		if (err)
+			w->werr = err;
+		w->job = NULL;
+		cnd_broadcast(&w->cv);
+	}
+	mtx_unlock(&w->mu);
+	return 0;
+}
+
+static int csv_write_error(struct csv_writer *w, int err, struct err *e)
+{
+	return err_set(e, EXIT_IOERR, "\"%s\": write: %s", w->name,
+		       err > 0 ? strerror(err) : "no progress");
+}
+
+/* Wait until the thread is idle; 0 or the error of a failed write. */
+static int csv_wait_idle(struct csv_writer *w, struct err *e)
+{
+	int err;
+
+	mtx_lock(&w->mu);
+	while (w->job)
+		cnd_wait(&w->cv, &w->mu);
+	err = w->werr;
+	mtx_unlock(&w->mu);
+	return err ? csv_write_error(w, err, e) : 0;
+}
+
+/*
+ * Hand the filled buffer over: to the thread (started on the first call
+ * when start is set) once it is idle, taking the other buffer; else
+ * written inline.  0, or EXIT_IOERR for this or an earlier failed write.
+ */
+static int csv_hand_over(struct csv_writer *w, int start, struct err *e)
+{
+	char *full = w->buf;
+	size_t cap = w->cap;
+	int rc;
+
+	if (!w->len)
+		return 0;
+	if (!w->threaded && start && (w->other || (w->other = malloc(CSV_WRITER_BUF)))) {
+		if (!w->other_cap)
+			w->other_cap = CSV_WRITER_BUF;
+		if (mtx_init(&w->mu, mtx_plain) == thrd_success) {
+			if (cnd_init(&w->cv) == thrd_success) {
+				if (thrd_create(&w->thread, csv_thread, w) == thrd_success)
+					w->threaded = 1;
+				else
+					cnd_destroy(&w->cv);
+			}
+			if (!w->threaded)
+				mtx_destroy(&w->mu);
+		}
+	}
+	w->bytes += (long long)w->len;
+	if (!w->threaded) {
+		int err = w->werr ? w->werr : csv_out(w, w->buf, w->len);
+
+		w->len = 0;
+		if (err)
+			w->werr = err;
+		return err ? csv_write_error(w, err, e) : 0;
+	}
+	if ((rc = csv_wait_idle(w, e)) != 0) {
+		w->len = 0;
+		return rc;
+	}
+	mtx_lock(&w->mu);
+	w->job = full;
+	w->job_len = w->len;
+	cnd_broadcast(&w->cv);
+	mtx_unlock(&w->mu);
+	w->buf = w->other;
+	w->cap = w->other_cap;
+	w->other = full;
+	w->other_cap = cap;
+	w->len = 0;
+	return 0;
+}
 
 int csv_writer_open_fd(int fd, const char *name, struct csv_writer **out, struct err *e)
 {
@@ -492,7 +644,17 @@ void csv_writer_free(struct csv_writer *w)
 {
 	if (!w)
 		return;
+	if (w->threaded) {
+		mtx_lock(&w->mu);
+		w->stop = 1;
+		cnd_broadcast(&w->cv);
+		mtx_unlock(&w->mu);
+		thrd_join(w->thread, NULL);   /* it finishes its job first */
+		cnd_destroy(&w->cv);
+		mtx_destroy(&w->mu);
+	}
 	free(w->buf);
+	free(w->other);
 	free(w->name);
 	free(w->scratch);
 	free(w);
@@ -505,31 +667,11 @@ long long csv_writer_bytes(const struct csv_writer *w)
 
 int csv_writer_flush(struct csv_writer *w, struct err *e)
 {
-	size_t off = 0;
+	int rc = csv_hand_over(w, 0, e);
 
-	sha256_update(&w->hash, w->buf, w->len);
-	w->bytes += (long long)w->len;
-	while (off < w->len) {
-		ssize_t n = write(w->fd, w->buf + off, w->len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			w->len = 0;
-			return err_set(e, EXIT_IOERR, "\"%s\": write: %s", w->name,
-				       n < 0 ? strerror(errno) : "no progress");
-		}
-		off += (size_t)n;
-	}
-	w->len = 0;
-#ifdef __linux__
-	if (w->bytes - w->kicked >= CSV_WRITER_KICK) {
-		/* a hint: failure (a pipe, an old kernel) changes nothing */
-		(void)sync_file_range(w->fd, w->kicked, w->bytes - w->kicked, SYNC_FILE_RANGE_WRITE);
-		w->kicked = w->bytes;
-	}
-#endif
-	return 0;
+	if (rc == 0 && w->threaded)
+		rc = csv_wait_idle(w, e);
+	return rc;
 }
 
 int csv_writer_finish(struct csv_writer *w, char sha256_hex[65], struct err *e)
@@ -540,14 +682,12 @@ int csv_writer_finish(struct csv_writer *w, char sha256_hex[65], struct err *e)
 	return rc;
 }
 
-/* Make room for need more bytes in the buffer (flushing first if needed). */
-static int csv_writer_room(struct csv_writer *w, size_t need, struct err *e)
+/* Make room for need more bytes in the buffer (handing it over first if needed). */
+static int csv_writer_grow(struct csv_writer *w, size_t need, struct err *e)
 {
 	int rc;
 
-	if (w->len + need <= w->cap)
-		return 0;
-	if ((rc = csv_writer_flush(w, e)) != 0)
+	if ((rc = csv_hand_over(w, 1, e)) != 0)
 		return rc;
 	if (need > w->cap) {
 		char *p = realloc(w->buf, need);
@@ -558,6 +698,11 @@ static int csv_writer_room(struct csv_writer *w, size_t need, struct err *e)
 		w->cap = need;
 	}
 	return 0;
+}
+
+static inline int csv_writer_room(struct csv_writer *w, size_t need, struct err *e)
+{
+	return w->len + need <= w->cap ? 0 : csv_writer_grow(w, need, e);
 }
 
 int csv_is_plain_number(const char *s, size_t len)
@@ -634,29 +779,30 @@ static int csv_repair(struct csv_writer *w, const char *s, size_t len, int quote
 	return 0;
 }
 
-static int csv_put_field(struct csv_writer *w, const struct csv_cell *c, struct err *e)
+/* Bytes that make a field special: 1 it must be quoted, 2 it may need repair. */
+static const unsigned char csv_class[256] = {
+	[0] = 2, ['\n'] = 1, ['\r'] = 1, ['"'] = 1, [','] = 1,
+	[0x80] = 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2
+};
+
+/* A field that is neutralised, quoted or repaired (cls: csv_class of its bytes). */
+static int csv_put_special(struct csv_writer *w, const char *s, size_t len, unsigned cls,
+			   int neutral, struct err *e)
 {
-	const char *s = c->value;
-	size_t len = c->len, i;
-	int quote = 0, ascii = 1, neutral, rc;
+	int rc;
 
-	if (!s || !len)
-		return 0;
-	for (i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch == ',' || ch == '"' || ch == '\n' || ch == '\r')
-			quote = 1;
-		else if (ch >= 0x80 || ch == 0)
-			ascii = 0;
-	}
-	neutral = c->kind != CSV_NUMBER && csv_needs_neutralising(s, len) &&
-		  !(c->kind == CSV_NUMERIC && csv_is_plain_number(s, len));
-	if (neutral || (!ascii && csv_utf8_check(s, len) >= 0)) {
+	if (neutral || ((cls & 2) && csv_utf8_check(s, len) >= 0)) {
 		if ((rc = csv_repair(w, s, len, neutral, &s, &len, e)) != 0)
 			return rc;
 	}
-	if (!quote) {
+	if (!(cls & 1)) {
 		if ((rc = csv_writer_room(w, len, e)) != 0)
 			return rc;
 		memcpy(w->buf + w->len, s, len);
@@ -667,6 +813,42 @@ static int csv_put_field(struct csv_writer *w, const struct csv_cell *c, struct 
 		return rc;
 	w->len += csv_write(w->buf + w->len, w->cap - w->len, s, len);
 	return 0;
+}
+
+/*
+ * One field.  The common case (nothing to quote, neutralise or repair) is
+ * one pass that copies the bytes while classifying them; anything else is
+ * redone by csv_put_special.
+ */
+static int csv_put_field(struct csv_writer *w, const struct csv_cell *c, struct err *e)
+{
+	const unsigned char *s = (const unsigned char *)c->value;
+	size_t len = c->len, i;
+	unsigned cls = 0;
+	int neutral, rc;
+	char *d;
+
+	if (!s || !len)
+		return 0;
+	neutral = c->kind != CSV_NUMBER && csv_needs_neutralising(c->value, len) &&
+		  !(c->kind == CSV_NUMERIC && csv_is_plain_number(c->value, len));
+	if (!neutral) {
+		if ((rc = csv_writer_room(w, len, e)) != 0)
+			return rc;
+		d = w->buf + w->len;
+		for (i = 0; i < len; i++) {
+			d[i] = (char)s[i];
+			cls |= csv_class[s[i]];
+		}
+		if (!cls) {
+			w->len += len;
+			return 0;
+		}
+	} else {
+		for (i = 0; i < len; i++)
+			cls |= csv_class[s[i]];
+	}
+	return csv_put_special(w, c->value, len, cls, neutral, e);
 }
 
 int csv_writer_row(struct csv_writer *w, const struct csv_cell *cells, size_t n,

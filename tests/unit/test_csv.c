@@ -320,6 +320,7 @@ static void test_open_missing(void)
 
 /* --- writer --------------------------------------------------------------- */
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "sha256.h"
@@ -478,6 +479,15 @@ static void test_writer_large(void)
 	}
 	CHECK_INT(write_rows(cells, 2, 10000, &data, &len, hex, &bytes), 0);
 	CHECK_INT(bytes, (long long)len);
+	{
+		struct sha256 s;
+		char want_hex[65];
+
+		sha256_init(&s);
+		sha256_update(&s, data, len);
+		sha256_final_hex(&s, want_hex);
+		CHECK_STR(hex, want_hex);
+	}
 	fp = fmemopen(data, len, "r");
 	CHECK_INT(csv_reader_open_fp(fp, "big.csv", &r, &e), 0);
 	while (csv_reader_next(r, &rec, &e) == 0 && rec) {
@@ -491,6 +501,89 @@ static void test_writer_large(void)
 	free(data);
 	free(field);
 	free(cells);
+}
+
+/*
+ * Megabytes through the background writer, with flushes in between (as the
+ * runner flushes after its first row): the file holds every row in order
+ * and the digest is the file's.
+ */
+static void test_writer_threaded(void)
+{
+	size_t nrows = 120000, r, len = 0, cap = nrows * 40 + 1, off = 0;
+	char *want = malloc(cap), *got = NULL, num[32], hex[65], want_hex[65];
+	FILE *fp = tmpfile();
+	struct csv_writer *w = NULL;
+	struct err e = { 0 };
+	struct sha256 s;
+	long sz;
+	int rc;
+
+	if (!want || !fp) {
+		CHECK(0);
+		free(want);
+		if (fp)
+			fclose(fp);
+		return;
+	}
+	rc = csv_writer_open_fd(fileno(fp), "t.csv", &w, &e);
+	for (r = 0; rc == 0 && r < nrows; r++) {
+		struct csv_cell cells[3] = { { num, 0, CSV_NUMBER }, TXT("=cell"), TXT("a,b") };
+
+		cells[0].len = (size_t)snprintf(num, sizeof num, "%zu", r * 7919);
+		rc = csv_writer_row(w, cells, 3, &e);
+		off += (size_t)snprintf(want + off, cap - off, "%s,'=cell,\"a,b\"\r\n", num);
+		if (rc == 0 && (r == 1 || r == nrows / 2))
+			rc = csv_writer_flush(w, &e);
+	}
+	CHECK_INT(rc, 0);
+	CHECK_INT(csv_writer_bytes(w), (long long)off);
+	CHECK_INT(csv_writer_finish(w, hex, &e), 0);
+	csv_writer_free(w);
+	sz = lseek(fileno(fp), 0, SEEK_END);
+	CHECK_INT(sz, (long long)off);
+	if (sz > 0 && (got = malloc((size_t)sz)) != NULL &&
+	    pread(fileno(fp), got, (size_t)sz, 0) == sz)
+		len = (size_t)sz;
+	CHECK(len == off && memcmp(got, want, off) == 0);
+	sha256_init(&s);
+	sha256_update(&s, want, off);
+	sha256_final_hex(&s, want_hex);
+	CHECK_STR(hex, want_hex);
+	free(got);
+	free(want);
+	fclose(fp);
+}
+
+/* A full disk (/dev/full): EXIT_IOERR naming the file, small file or large. */
+static void test_writer_full_disk(void)
+{
+	static const struct csv_cell cells[] = { TXT("some"), TXT("text") };
+	size_t sizes[] = { 1, 200000 }, k, r;
+	int fd = open("/dev/full", O_WRONLY);
+
+	if (fd < 0) {
+		printf("  (no /dev/full: skipped)\n");
+		return;
+	}
+	for (k = 0; k < 2; k++) {
+		struct csv_writer *w = NULL;
+		struct err e = { 0 };
+		char hex[65];
+		int rc;
+
+		rc = csv_writer_open_fd(fd, "full.csv", &w, &e);
+		for (r = 0; rc == 0 && r < sizes[k]; r++)
+			rc = csv_writer_row(w, cells, 2, &e);
+		if (rc == 0)
+			rc = csv_writer_finish(w, hex, &e);
+		CHECK_INT(rc, EXIT_IOERR);
+		CHECK_CONTAINS(e.msg, "\"full.csv\": write: ");
+		if (k == 1)     /* reported by the hand-off after the failed write */
+			CHECK(r < sizes[k]);
+		csv_writer_free(w);
+	}
+	close(fd);
 }
 
 int main(void)
@@ -514,5 +607,7 @@ int main(void)
 	RUN(test_writer_injection);
 	RUN(test_writer_bad_utf8);
 	RUN(test_writer_large);
+	RUN(test_writer_threaded);
+	RUN(test_writer_full_disk);
 	return harness_done();
 }

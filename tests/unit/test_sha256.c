@@ -2,7 +2,9 @@
  * test_sha256.c - SHA-256 against the FIPS 180-4 examples (NIST CSRC
  * "SHA256.pdf": "abc", the 448-bit two-block message, one million 'a'),
  * the empty string, and the same digests fed in odd-sized pieces, since
- * the report writer hashes a file in whatever pieces it writes.
+ * the report writer hashes a file in whatever pieces it writes.  Where the
+ * CPU has SHA instructions everything runs twice, accelerated and portable,
+ * and the two must agree on inputs of every length up to a few blocks.
  */
 #include <string.h>
 
@@ -80,10 +82,65 @@ static void test_pieces(void)
 	}
 }
 
-int main(void)
+/* A pseudo-random message of n bytes, hashed in pieces of step. */
+static void hash_noise(size_t n, size_t step, char out[SHA256_HEX_LEN])
+{
+	static unsigned char buf[1024];
+	unsigned x = 2463534242u;
+	struct sha256 s;
+	size_t i, o;
+
+	for (i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		buf[i] = (unsigned char)x;
+	}
+	sha256_init(&s);
+	for (o = 0; o < n; o += step)
+		sha256_update(&s, buf + o, n - o < step ? n - o : step);
+	sha256_final_hex(&s, out);
+}
+
+/* The accelerated and the portable function agree on every length 0..1024. */
+static void test_implementations_agree(void)
+{
+	char fast[SHA256_HEX_LEN], slow[SHA256_HEX_LEN];
+	size_t n, differ = 0;
+
+	if (!sha256_use_accelerated(1)) {
+		printf("  (no SHA instructions on this CPU: portable only)\n");
+		CHECK(sha256_use_accelerated(0) == 0);
+		return;
+	}
+	for (n = 0; n <= 1024; n++) {
+		sha256_use_accelerated(1);
+		hash_noise(n, n % 3 ? 64 * (n % 5) + 7 : 1024, fast);
+		sha256_use_accelerated(0);
+		hash_noise(n, 1024, slow);
+		differ += strcmp(fast, slow) != 0;
+	}
+	CHECK(differ == 0);
+	sha256_use_accelerated(1);
+}
+
+/* Every test above, run with the given implementation. */
+static void run_all(void)
 {
 	RUN(test_fips_vectors);
 	RUN(test_million_a);
 	RUN(test_pieces);
+}
+
+int main(void)
+{
+	if (sha256_use_accelerated(1)) {
+		printf("accelerated:\n");
+		run_all();
+	}
+	printf("portable:\n");
+	sha256_use_accelerated(0);
+	run_all();
+	RUN(test_implementations_agree);
 	return harness_done();
 }
