@@ -12,7 +12,7 @@
 # report preludes) and the same query text, the SQL functions coming from
 # bench/report_ext.c, the same C code as a loadable extension; each side's
 # time includes its context.  Each report is run BENCH_REPORT_RUNS times
-# (default 3), trueup and sqlite3 alternating, on the same database; the
+# (default 5), trueup and sqlite3 alternating, on the same database; the
 # figures are the medians (with the fastest and slowest run): rows per
 # second (enrolments: rows written; revenue: invoice rows read, as its
 # output is a few summary rows), and the ratio of sqlite3's median time to
@@ -20,7 +20,7 @@
 # size (default 1000000).
 . "$(dirname "$0")/lib.sh"
 N=${BENCH_REPORT_N:-1000000}
-RUNS=${BENCH_REPORT_RUNS:-3}
+RUNS=${BENCH_REPORT_RUNS:-5}
 SUBS=$((N / 10))
 BENCH_WORK=$(mktemp -d "${TMPDIR:-/tmp}/trueup-bench-report.XXXXXX")
 trap 'bench_cleanup; [ -n "${BENCH_KEEP:-}" ] || rm -rf "$BENCH_WORK"' EXIT
