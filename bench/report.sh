@@ -11,12 +11,16 @@
 # parameters row, the catalogue TEMP tables, src/rules/_link.sql and the
 # report preludes) and the same query text, the SQL functions coming from
 # bench/report_ext.c, the same C code as a loadable extension; each side's
-# time includes its context.  Figures: rows per second (enrolments: rows
-# written; revenue: invoice rows read, as its output is a few summary
-# rows), and the ratio of sqlite3's time to trueup's (goal >= 1.0: trueup
-# at least as fast).  BENCH_REPORT_N sets the size (default 1000000).
+# time includes its context.  Each report is run BENCH_REPORT_RUNS times
+# (default 5), trueup and sqlite3 alternating, on the same database; the
+# figures are the medians (with the fastest and slowest run): rows per
+# second (enrolments: rows written; revenue: invoice rows read, as its
+# output is a few summary rows), and the ratio of sqlite3's median time to
+# trueup's (goal >= 1.0: trueup at least as fast).  BENCH_REPORT_N sets the
+# size (default 1000000).
 . "$(dirname "$0")/lib.sh"
 N=${BENCH_REPORT_N:-1000000}
+RUNS=${BENCH_REPORT_RUNS:-5}
 SUBS=$((N / 10))
 BENCH_WORK=$(mktemp -d "${TMPDIR:-/tmp}/trueup-bench-report.XXXXXX")
 trap 'bench_cleanup; [ -n "${BENCH_KEEP:-}" ] || rm -rf "$BENCH_WORK"' EXIT
@@ -125,14 +129,22 @@ side_trueup() {
 	echo $((t1 - t0))
 }
 
-log "enrolments.csv: trueup"
-te=$(side_trueup enrolments) || exit 1
-log "enrolments.csv: sqlite3 -csv"
-se=$(side_sqlite enrolments 0) || exit 1
-log "revenue.csv: trueup"
-tr=$(side_trueup revenue) || exit 1
-log "revenue.csv: sqlite3 -csv"
-sr=$(side_sqlite revenue 1) || exit 1
+# median / min / max of a list of ms
+stats() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)], a[1], a[NR] }'; }
+rate() { awk -v n="$N" -v t="$1" 'BEGIN { printf "%.0f", n / (t / 1000) }'; }
+
+te_all=() se_all=() tr_all=() sr_all=()
+for run in $(seq 1 "$RUNS"); do
+	log "run $run/$RUNS: enrolments.csv (trueup, sqlite3 -csv), revenue.csv (trueup, sqlite3 -csv)"
+	t=$(side_trueup enrolments) || exit 1; te_all+=("$t")
+	t=$(side_sqlite enrolments 0) || exit 1; se_all+=("$t")
+	t=$(side_trueup revenue) || exit 1; tr_all+=("$t")
+	t=$(side_sqlite revenue 1) || exit 1; sr_all+=("$t")
+done
+read -r te te_min te_max < <(stats "${te_all[@]}")
+read -r se se_min se_max < <(stats "${se_all[@]}")
+read -r tr tr_min tr_max < <(stats "${tr_all[@]}")
+read -r sr sr_min sr_max < <(stats "${sr_all[@]}")
 
 # the same rows both ways (sqlite3 quotes fewer cells and does not neutralise)
 rows_t=$(($(wc -l <"$BENCH_WORK/out/2026-05-02/enrolments.csv") - 1))
@@ -143,14 +155,13 @@ re=$(ratio "$se" "$te")
 rr=$(ratio "$sr" "$tr")
 rmin=$(awk -v a="$re" -v b="$rr" 'BEGIN { print (a < b ? a : b) }')
 {
-	echo "rows: $N enrolments, $N invoices ($SUBS subscriptions)"
-	printf 'enrolments.csv  trueup %6d ms (%s rows/s, %d rows)   sqlite3 -csv %6d ms (%s rows/s, %d rows)   ratio %s\n' \
-		"$te" "$(awk -v n="$N" -v t="$te" 'BEGIN { printf "%.0f", n / (t / 1000) }')" "$rows_t" \
-		"$se" "$(awk -v n="$N" -v t="$se" 'BEGIN { printf "%.0f", n / (t / 1000) }')" "$rows_s" "$re"
-	printf 'revenue.csv     trueup %6d ms (%s invoice rows/s)   sqlite3 -csv %6d ms (%s invoice rows/s)   ratio %s; same output: %s\n' \
-		"$tr" "$(awk -v n="$N" -v t="$tr" 'BEGIN { printf "%.0f", n / (t / 1000) }')" \
-		"$sr" "$(awk -v n="$N" -v t="$sr" 'BEGIN { printf "%.0f", n / (t / 1000) }')" "$rr" "$same_rev"
+	echo "rows: $N enrolments, $N invoices ($SUBS subscriptions); $RUNS runs each, median [fastest-slowest]"
+	printf 'enrolments.csv  trueup %6d ms [%d-%d] (%s rows/s, %d rows)   sqlite3 -csv %6d ms [%d-%d] (%s rows/s, %d rows)   ratio %s\n' \
+		"$te" "$te_min" "$te_max" "$(rate "$te")" "$rows_t" "$se" "$se_min" "$se_max" "$(rate "$se")" "$rows_s" "$re"
+	printf 'revenue.csv     trueup %6d ms [%d-%d] (%s invoice rows/s)   sqlite3 -csv %6d ms [%d-%d] (%s invoice rows/s)   ratio %s; same output: %s\n' \
+		"$tr" "$tr_min" "$tr_max" "$(rate "$tr")" "$sr" "$sr_min" "$sr_max" "$(rate "$sr")" "$rr" "$same_rev"
+	echo "all runs (ms): enrolments trueup ${te_all[*]}; sqlite3 ${se_all[*]}; revenue trueup ${tr_all[*]}; sqlite3 ${sr_all[*]}"
 } | tee "$OUT"
 st=FAIL
 ge "$rmin" 1.0 && st=PASS
-result report "enrolments $re, revenue $rr (sqlite3 time / trueup time)" "$rmin" ">= 1.0" "$st"
+result report "enrolments $re, revenue $rr (sqlite3 time / trueup time, medians of $RUNS)" "$rmin" ">= 1.0" "$st"

@@ -5,7 +5,9 @@
 -- revenue_invoice_items / revenue_session_items: what an invoice or a
 -- checkout session was for: its plan (the subscription's plan for an
 -- invoice; the session's plan or course program), else the Stripe product
--- of its first line, else 'unmapped'.
+-- of its first line (by id; looked up only when there is no plan), else
+-- 'unmapped'.  The invoice view also carries the invoice columns the charge
+-- rows need, so revenue_lines reads each invoice once (no self-join).
 --
 -- revenue_lines(reporting_category, source_type, source_id, effective_at,
 --   currency, amount, customer, item_type, item, tenant_id, charge_source_id):
@@ -28,35 +30,38 @@ DROP VIEW IF EXISTS temp.revenue_invoice_items;
 DROP VIEW IF EXISTS temp.revenue_session_items;
 
 CREATE TEMP VIEW revenue_invoice_items AS
-SELECT i.id AS invoice_id,
-  CASE WHEN s.plan IS NOT NULL THEN 'plan'
-       WHEN fl.product IS NOT NULL THEN 'product' ELSE 'unmapped' END AS item_type,
-  COALESCE(s.plan, fl.product, '') AS item,
-  COALESCE(s.tenant_id, i.tenant_id) AS tenant_id
-FROM main.stripe_invoices i
-LEFT JOIN temp.sub_state s ON s.subscription_id = i.subscription
-LEFT JOIN main.stripe_invoice_lines fl ON fl.invoice_id = i.id
-  AND fl.id = (SELECT MIN(l.id) FROM main.stripe_invoice_lines l WHERE l.invoice_id = i.id);
+SELECT x.id AS invoice_id,
+  CASE WHEN x.plan IS NOT NULL THEN 'plan'
+       WHEN x.product IS NOT NULL THEN 'product' ELSE 'unmapped' END AS item_type,
+  COALESCE(x.plan, x.product, '') AS item,
+  x.tenant_id, x.deleted_at, x.paid, x.amount_paid, x.paid_at, x.created, x.currency, x.customer
+FROM (SELECT i.id, s.plan, COALESCE(s.tenant_id, i.tenant_id) AS tenant_id, i.deleted_at, i.paid,
+        i.amount_paid, i.paid_at, i.created, i.currency, i.customer,
+        CASE WHEN s.plan IS NULL THEN
+          (SELECT l.product FROM main.stripe_invoice_lines l WHERE l.invoice_id = i.id
+            ORDER BY l.id LIMIT 1) END AS product
+      FROM main.stripe_invoices i
+      LEFT JOIN temp.sub_state s ON s.subscription_id = i.subscription) x;
 
 CREATE TEMP VIEW revenue_session_items AS
-SELECT ss.session_id,
-  CASE WHEN ss.plan IS NOT NULL THEN 'plan'
-       WHEN ss.course_program IS NOT NULL THEN 'course_program'
-       WHEN fl.product IS NOT NULL THEN 'product' ELSE 'unmapped' END AS item_type,
-  COALESCE(ss.plan, ss.course_program, fl.product, '') AS item,
-  ss.tenant_id
-FROM temp.session_state ss
-LEFT JOIN main.stripe_checkout_line_items fl ON fl.session_id = ss.session_id
-  AND fl.id = (SELECT MIN(l.id) FROM main.stripe_checkout_line_items l
-               WHERE l.session_id = ss.session_id);
+SELECT x.session_id,
+  CASE WHEN x.plan IS NOT NULL THEN 'plan'
+       WHEN x.course_program IS NOT NULL THEN 'course_program'
+       WHEN x.product IS NOT NULL THEN 'product' ELSE 'unmapped' END AS item_type,
+  COALESCE(x.plan, x.course_program, x.product, '') AS item,
+  x.tenant_id
+FROM (SELECT ss.session_id, ss.plan, ss.course_program, ss.tenant_id,
+        CASE WHEN ss.plan IS NULL AND ss.course_program IS NULL THEN
+          (SELECT l.product FROM main.stripe_checkout_line_items l
+            WHERE l.session_id = ss.session_id ORDER BY l.id LIMIT 1) END AS product
+      FROM temp.session_state ss) x;
 
 CREATE TEMP VIEW revenue_lines AS
-SELECT 'charge' AS reporting_category, 'invoice' AS source_type, i.id AS source_id,
-  COALESCE(i.paid_at, i.created) AS effective_at, i.currency, i.amount_paid AS amount,
-  i.customer, it.item_type, it.item, it.tenant_id, NULL AS charge_source_id
-FROM main.stripe_invoices i
-JOIN temp.revenue_invoice_items it ON it.invoice_id = i.id
-WHERE i.deleted_at IS NULL AND i.paid = 1 AND i.amount_paid > 0
+SELECT 'charge' AS reporting_category, 'invoice' AS source_type, it.invoice_id AS source_id,
+  COALESCE(it.paid_at, it.created) AS effective_at, it.currency, it.amount_paid AS amount,
+  it.customer, it.item_type, it.item, it.tenant_id, NULL AS charge_source_id
+FROM temp.revenue_invoice_items it
+WHERE it.deleted_at IS NULL AND it.paid = 1 AND it.amount_paid > 0
 UNION ALL
 SELECT 'charge', 'checkout_session', cs.id, cs.created, cs.currency, cs.amount_total,
   cs.customer, si.item_type, si.item, si.tenant_id, NULL
