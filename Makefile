@@ -170,7 +170,7 @@ build/fuzz/fuzz_cron: tests/fuzz/fuzz_cron.c src/cron.c src/tz.c src/err.c src/c
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_cron.c src/cron.c src/tz.c src/err.c
 
-FUZZ_PAGE_SRC := tests/fuzz/fuzz_stripe_page.c src/stripe_rows.c src/jdoc.c src/db_snapshot.c src/db.c src/err.c
+FUZZ_PAGE_SRC := tests/fuzz/fuzz_stripe_page.c src/stripe_rows.c src/jdoc.c src/db_snapshot.c src/sha256.c src/db.c src/err.c
 build/fuzz/fuzz_stripe_page: $(FUZZ_PAGE_SRC) $(BUILD)/sql_embed.c src/stripe_rows.h src/db_snapshot.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_PAGE_SRC) $(BUILD)/sql_embed.c -ljansson -lsqlite3
