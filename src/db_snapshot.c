@@ -486,15 +486,20 @@ static void sb_keys(struct sqlbuf *b, const struct snap_table *t)
  * the embedded list, such as an event's snapshot of a session -- keeps the
  * stored value, as w_children keeps the stored children then.
  */
+/*
+ * The upsert of table t: ?1..?ncols the typed columns, then raw_json,
+ * stripe_version, pulled_at and, for a table that tombstones, written_run
+ * (set with every write, never compared: see 007_written_run.sql).
+ */
 static void sb_upsert(struct sqlbuf *b, const struct snap_table *t)
 {
-	size_t i, nk = t->parent ? 2 : 1, np = t->ncols + 3;
-	int tomb = !t->parent;
+	int tomb = tb_tombstones((int)(t - tables));
+	size_t i, nk = t->parent ? 2 : 1, np = t->ncols + 3 + (size_t)tomb;
 
 	sb_add(b, "INSERT INTO %s (", t->name);
 	for (i = 0; i < t->ncols; i++)
 		sb_add(b, "%s, ", t->cols[i].name);
-	sb_add(b, "raw_json, stripe_version, pulled_at) VALUES (");
+	sb_add(b, "raw_json, stripe_version, pulled_at%s) VALUES (", tomb ? ", written_run" : "");
 	for (i = 1; i <= np; i++)
 		sb_add(b, "?%zu%s", i, i < np ? ", " : ") ON CONFLICT (");
 	sb_add(b, "%s%s) DO UPDATE SET ", t->parent ? t->parent : "id", t->parent ? ", id" : "");
@@ -505,7 +510,8 @@ static void sb_upsert(struct sqlbuf *b, const struct snap_table *t)
 		else
 			sb_add(b, "%s = excluded.%s, ", t->cols[i].name, t->cols[i].name);
 	sb_add(b, "raw_json = excluded.raw_json, stripe_version = excluded.stripe_version, "
-		  "pulled_at = excluded.pulled_at%s WHERE ", tomb ? ", deleted_at = NULL" : "");
+		  "pulled_at = excluded.pulled_at%s WHERE ",
+	       tomb ? ", deleted_at = NULL, written_run = excluded.written_run" : "");
 	for (i = nk; i < t->ncols; i++)
 		if (col_keeps(t->cols[i].name))
 			sb_add(b, "(excluded.%s IS NOT NULL AND %s IS NOT excluded.%s) OR ",
@@ -551,6 +557,7 @@ struct writer {
 	struct db_snapshot_counts *n;
 	struct snap_stmts *s;     /* the commit's own, or its group's (kept) */
 	int pending;              /* unprocessed events exist: 1, 0, -1 not known yet */
+	long long full_run;       /* the full relist this commit belongs to, or 0 */
 };
 
 enum { ST_EXISTS, ST_UPSERT, ST_PRUNE, ST_TOMB_SET, ST_TOMB_NEW };
@@ -662,6 +669,8 @@ static int w_upsert(struct writer *w, int t, const struct sval *v, size_t nv, co
 	sqlite3_bind_text(st, (int)nv + 1, raw ? raw : "{}", -1, SQLITE_STATIC);
 	bind_val(st, (int)nv + 2, sv_text(w->version));
 	sqlite3_bind_text(st, (int)nv + 3, w->pulled_at, -1, SQLITE_STATIC);
+	if (tb_tombstones(t) && w->full_run)
+		sqlite3_bind_int64(st, (int)nv + 4, w->full_run);
 	sqlite3_set_last_insert_rowid(w->db->h, 0);
 	if ((rc = w_step_done(w, st, tb->name)) != 0)
 		return rc;
@@ -963,13 +972,15 @@ static int w_page(struct writer *w, const struct stripe_page *p, long long full_
 		if (t < 0 || r->kind != p->kind)
 			return err_set(w->e, EXIT_SOFTWARE, "snapshot: row %zu of a %s page is a %s",
 				       i, stripe_kind_resource(p->kind), stripe_kind_resource(r->kind));
+		o = OUT_UNCHANGED;
 		if (r->kind == STRIPE_EVENT)
 			rc = w_event(w, r);
 		else if (r->deleted)
 			rc = tb_tombstones(t) ? w_tombstone(w, t, r->id, r, w->pulled_at) : 0;
 		else if ((rc = w_object(w, r, &o)) == 0)
 			count_outcome(w, o);
-		if (rc == 0 && full_run && tb_tombstones(t) && !r->deleted)
+		/* met by the relist: a row it wrote carries written_run already */
+		if (rc == 0 && full_run && tb_tombstones(t) && !r->deleted && o == OUT_UNCHANGED)
 			rc = w_seen(w, full_run, stripe_kind_resource(r->kind), r->id);
 		if (rc == 0 && mark && r->kind != STRIPE_EVENT)
 			rc = w_events_of(w, r->id);
@@ -1370,6 +1381,211 @@ static int mark_objects(struct writer *w, const char *const *ids, size_t n)
 	return rc;
 }
 
+/* --- deferred indexes (007_pull_bulk.sql) ------------------------------------------ */
+
+/* The tables of kind whose secondary indexes go together: its own and its child's. */
+static int index_tables(enum stripe_kind kind, const char **a, const char **b)
+{
+	int t = kind_table(kind), c = kind_child_table(kind);
+
+	if (!tb_tombstones(t))
+		return -1;
+	*a = tables[t].name;
+	*b = c >= 0 ? tables[c].name : tables[t].name;
+	return 0;
+}
+
+/* Run each of the SQL statements step by step; 0 or the failure. */
+static int exec_listed(struct db *db, char **sql, size_t n, struct err *e)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++)
+		if ((rc = db_exec(db, sql[i], e)) != 0)
+			return rc;
+	return 0;
+}
+
+static void free_listed(char **sql, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sqlite3_free(sql[i]);
+	free(sql);
+}
+
+/*
+ * Column 0 of each row of st, as SQL built by fmt from it (sqlite3_mprintf,
+ * so an identifier is quoted with %w): *out (n entries) to free_listed.
+ */
+static int collect_sql(struct db *db, sqlite3_stmt *st, const char *fmt, char ***out,
+		       size_t *n, struct err *e)
+{
+	char **v = NULL, **nv;
+	size_t cap = 0;
+	int rc;
+
+	*n = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char *one = sqlite3_mprintf(fmt, (const char *)sqlite3_column_text(st, 0));
+
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 32;
+			if (!(nv = realloc(v, cap * sizeof *v))) {
+				sqlite3_free(one);
+				one = NULL;
+			} else {
+				v = nv;
+			}
+		}
+		if (!one) {
+			free_listed(v, *n);
+			return err_set(e, EXIT_SOFTWARE, "out of memory");
+		}
+		v[(*n)++] = one;
+	}
+	if (rc != SQLITE_DONE) {
+		free_listed(v, *n);
+		return db_fail(db, e, "sqlite_master");
+	}
+	*out = v;
+	return 0;
+}
+
+/* sql prepared with ?1 = a and ?2 = b. */
+static int prep_pair(struct db *db, const char *sql, const char *a, const char *b,
+		     sqlite3_stmt **st, struct err *e)
+{
+	int rc;
+
+	if ((rc = db_prepare(db, sql, st, e)) != 0)
+		return rc;
+	sqlite3_bind_text(*st, 1, a, -1, SQLITE_STATIC);
+	sqlite3_bind_text(*st, 2, b, -1, SQLITE_STATIC);
+	return 0;
+}
+
+/* sql with ?1 = a and ?2 = b, run to its end. */
+static int run_pair(struct db *db, const char *sql, const char *a, const char *b,
+		    const char *what, struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep_pair(db, sql, a, b, &st, e)) != 0)
+		return rc;
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_fail(db, e, what);
+}
+
+/* The rows of sql (?1 = a, ?2 = b) as statements built by fmt (collect_sql). */
+static int list_pair(struct db *db, const char *sql, const char *a, const char *b,
+		     const char *fmt, char ***out, size_t *n, struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = prep_pair(db, sql, a, b, &st, e)) != 0)
+		return rc;
+	rc = collect_sql(db, st, fmt, out, n, e);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Defer the indexes of kind's tables when both are empty; in the open transaction. */
+static int defer_in_tx(struct db *db, enum stripe_kind kind, int *deferred, struct err *e)
+{
+	const char *a, *b;
+	sqlite3_stmt *st = NULL;
+	struct sqlbuf q = { .len = 0 };
+	char **drops = NULL;
+	size_t n = 0;
+	int rc, empty;
+
+	*deferred = 0;
+	if (index_tables(kind, &a, &b) != 0)
+		return err_set(e, EXIT_SOFTWARE, "snapshot: %s has no tables to index",
+			       stripe_kind_resource(kind));
+	sb_add(&q, "SELECT NOT EXISTS (SELECT 1 FROM %s) AND NOT EXISTS (SELECT 1 FROM %s)", a, b);
+	if ((rc = sb_prepare(db, &q, &st, e)) != 0)
+		return rc;
+	rc = sqlite3_step(st);
+	empty = rc == SQLITE_ROW && sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return db_fail(db, e, a);
+	if (!empty)
+		return 0;
+	if ((rc = run_pair(db, "INSERT INTO stripe_deferred_indexes (name, tbl, sql) "
+			   "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' "
+			   "AND sql IS NOT NULL AND tbl_name IN (?1, ?2) "
+			   "ON CONFLICT (name) DO NOTHING", a, b, "stripe_deferred_indexes", e)) != 0 ||
+	    (rc = list_pair(db, "SELECT name FROM sqlite_master WHERE type = 'index' AND "
+			    "sql IS NOT NULL AND tbl_name IN (?1, ?2)", a, b, "DROP INDEX \"%w\"",
+			    &drops, &n, e)) != 0)
+		return rc;
+	if ((rc = exec_listed(db, drops, n, e)) == 0)
+		*deferred = (int)n;
+	free_listed(drops, n);
+	return rc;
+}
+
+/* Build the deferred indexes of kind (STRIPE_NONE: all); in the open transaction. */
+static int restore_in_tx(struct db *db, enum stripe_kind kind, struct err *e)
+{
+	const char *a = "", *b = "";
+	char **creates = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (kind != STRIPE_NONE && index_tables(kind, &a, &b) != 0)
+		return err_set(e, EXIT_SOFTWARE, "snapshot: %s has no tables to index",
+			       stripe_kind_resource(kind));
+	if ((rc = list_pair(db, "SELECT sql FROM stripe_deferred_indexes WHERE ?1 = '' OR "
+			    "tbl IN (?1, ?2) ORDER BY name", a, b, "%s", &creates, &n, e)) != 0)
+		return rc;
+	rc = exec_listed(db, creates, n, e);
+	free_listed(creates, n);
+	if (rc != 0 || n == 0)
+		return rc;
+	return run_pair(db, "DELETE FROM stripe_deferred_indexes WHERE ?1 = '' OR tbl IN (?1, ?2)",
+			a, b, "stripe_deferred_indexes", e);
+}
+
+int db_snapshot_defer_indexes(struct db *db, enum stripe_kind kind, int *deferred,
+			      struct err *e)
+{
+	int rc;
+
+	*deferred = 0;
+	if ((rc = db_tx_begin(db, e)) != 0)
+		return rc;
+	if ((rc = defer_in_tx(db, kind, deferred, e)) != 0) {
+		db_tx_rollback(db);
+		*deferred = 0;
+		return rc;
+	}
+	return db_tx_commit(db, e);
+}
+
+int db_snapshot_restore_indexes(struct db *db, enum stripe_kind kind, struct err *e)
+{
+	int rc;
+
+	if ((rc = db_tx_begin(db, e)) != 0)
+		return rc;
+	if ((rc = restore_in_tx(db, kind, e)) != 0) {
+		db_tx_rollback(db);
+		return rc;
+	}
+	return db_tx_commit(db, e);
+}
+
 /* --- commit groups ------------------------------------------------------------ */
 
 #define CKPT_FRAMES 2048           /* WAL frames that wake the checkpointer (32 MiB of 16 KiB pages) */
@@ -1389,14 +1605,49 @@ struct ckpt {
 	int running, want, stop;
 };
 
+/* A commit (or a cursor to open) waiting for the writer thread. */
+struct wjob {
+	struct wjob *next;
+	struct stripe_page *page;            /* owned */
+	char version[64];
+	struct db_snapshot_cursor cur;
+	int has_cursor, open_cursor, mark_events, has_events_cursor;
+	int restore;                         /* build the deferred indexes of kind */
+	enum stripe_kind kind;
+	struct db_snapshot_events_cursor ev;
+	int sink;
+	const char *what;
+};
+
+/*
+ * The writer thread of a group.  mu guards everything below it; the
+ * group's transaction state (open, commits, st) belongs to the thread
+ * while it is busy or has jobs, and to the caller once flush has seen the
+ * queue empty and the thread idle.
+ */
+struct wthread {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t work;       /* jobs queued, flush or stop */
+	pthread_cond_t room;       /* a job taken, or the thread idle */
+	int running;
+	struct wjob *head, *tail;
+	size_t queued;
+	int busy, stop, flush, failed;
+	struct err err;            /* the first failure */
+	struct db_snapshot_counts sinks[DB_SNAPSHOT_SINKS];
+};
+
 struct db_snapshot_group {
 	struct db *db;
 	int open;                  /* its transaction is open */
 	size_t commits;            /* commits in the open transaction */
+	struct timespec opened;    /* when it opened */
 	struct snap_stmts st;      /* kept between commits */
 	long long run;             /* the run whose mode is known (0: none) */
 	int run_full;
 	struct ckpt ck;
+	struct wthread w;
 };
 
 static void *ckpt_main(void *arg)
@@ -1486,6 +1737,7 @@ static void ckpt_stop(struct db_snapshot_group *g)
 
 int db_snapshot_group_new(struct db *db, struct db_snapshot_group **out, struct err *e)
 {
+	struct db_snapshot_group *g;
 	int rc;
 
 	/*
@@ -1496,10 +1748,26 @@ int db_snapshot_group_new(struct db *db, struct db_snapshot_group **out, struct 
 	 */
 	if ((rc = db_exec(db, "PRAGMA temp_store = MEMORY", e)) != 0)
 		return rc;
-	if (!(*out = calloc(1, sizeof **out)))
+	if (!(g = calloc(1, sizeof *g)))
 		return err_set(e, EXIT_SOFTWARE, "out of memory");
-	(*out)->db = db;
-	ckpt_start(*out);
+	if (pthread_mutex_init(&g->w.mu, NULL) != 0) {
+		free(g);
+		return err_set(e, EXIT_SOFTWARE, "snapshot: cannot create a mutex");
+	}
+	if (pthread_cond_init(&g->w.work, NULL) != 0) {
+		pthread_mutex_destroy(&g->w.mu);
+		free(g);
+		return err_set(e, EXIT_SOFTWARE, "snapshot: cannot create a condition variable");
+	}
+	if (pthread_cond_init(&g->w.room, NULL) != 0) {
+		pthread_cond_destroy(&g->w.work);
+		pthread_mutex_destroy(&g->w.mu);
+		free(g);
+		return err_set(e, EXIT_SOFTWARE, "snapshot: cannot create a condition variable");
+	}
+	g->db = db;
+	ckpt_start(g);
+	*out = g;
 	return 0;
 }
 
@@ -1508,26 +1776,379 @@ size_t db_snapshot_group_pending(const struct db_snapshot_group *g)
 	return g && g->open ? g->commits : 0;
 }
 
-int db_snapshot_group_flush(struct db_snapshot_group *g, struct err *e)
+static double secs_since(const struct timespec *t)
 {
-	int rc;
+	struct timespec now;
 
-	if (!g || !g->open)
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+/* Commit g's open transaction (on the thread that owns it). */
+static int group_commit(struct db_snapshot_group *g, struct err *e)
+{
+	if (!g->open)
 		return 0;
 	g->open = 0;
 	g->commits = 0;
-	rc = db_tx_commit(g->db, e);
+	return db_tx_commit(g->db, e);
+}
+
+/* The open transaction holds enough commits, or is old enough, to commit. */
+static int group_due(const struct db_snapshot_group *g)
+{
+	return g->open && (g->commits >= DB_SNAPSHOT_GROUP_COMMITS ||
+			   secs_since(&g->opened) >= DB_SNAPSHOT_GROUP_SEC);
+}
+
+static void counts_add(struct db_snapshot_counts *to, const struct db_snapshot_counts *n)
+{
+	to->inserted += n->inserted;
+	to->updated += n->updated;
+	to->unchanged += n->unchanged;
+	to->tombstoned += n->tombstoned;
+	to->children_written += n->children_written;
+	to->children_deleted += n->children_deleted;
+	to->events_new += n->events_new;
+	to->events_known += n->events_known;
+	to->events_processed += n->events_processed;
+}
+
+static void wjob_free(struct wjob *j)
+{
+	stripe_page_free(j->page);
+	free(j);
+}
+
+static int commit_begin(struct db *db, struct db_snapshot_group *g, struct err *e);
+
+/* Run j in g's transaction (opened when needed); the commit policy is the caller's. */
+static int wjob_run(struct db_snapshot_group *g, struct wjob *j, struct db_snapshot_counts *n,
+		    struct err *e)
+{
+	struct db_snapshot_commit cm;
+	int rc;
+
+	if (j->open_cursor || j->restore) {
+		if ((rc = commit_begin(g->db, g, e)) != 0)
+			return rc;
+		rc = j->restore ? restore_in_tx(g->db, j->kind, e) :
+				  db_snapshot_cursor_open(g->db, &j->cur, e);
+		if (rc != 0) {
+			db_tx_rollback(g->db);
+			g->open = 0;
+			g->commits = 0;
+		}
+		return rc;
+	}
+	memset(&cm, 0, sizeof cm);
+	cm.page = j->page;
+	cm.stripe_version = j->version[0] ? j->version : NULL;
+	cm.cursor = j->has_cursor ? &j->cur : NULL;
+	cm.mark_events = j->mark_events;
+	cm.events_cursor = j->has_events_cursor ? &j->ev : NULL;
+	cm.group = g;
+	return db_snapshot_commit(g->db, &cm, n, e);
+}
+
+/* The writer thread: jobs in order, the group's commits, flushes on request. */
+static void *writer_main(void *arg)
+{
+	struct db_snapshot_group *g = arg;
+	struct wthread *w = &g->w;
+	struct db_snapshot_counts n;
+	struct err e;
+	struct wjob *j;
+	int rc, sink;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		if (w->stop)
+			break;
+		if (w->head) {
+			j = w->head;
+			if (!(w->head = j->next))
+				w->tail = NULL;
+			w->queued--;
+			w->busy = 1;
+			pthread_cond_broadcast(&w->room);
+			pthread_mutex_unlock(&w->mu);
+			memset(&n, 0, sizeof n);
+			memset(&e, 0, sizeof e);
+			rc = 0;
+			if (!w->failed) {   /* only this thread sets it while running */
+				rc = wjob_run(g, j, &n, &e);
+				if (rc == 0 && group_due(g))
+					rc = group_commit(g, &e);
+				if (rc != 0 && j->what[0])
+					err_prefix(&e, "%s", j->what);
+			}
+			sink = j->sink;
+			wjob_free(j);
+			pthread_mutex_lock(&w->mu);
+			w->busy = 0;
+			if (rc != 0) {
+				w->failed = 1;
+				w->err = e;
+			} else {
+				counts_add(&w->sinks[sink], &n);
+			}
+			pthread_cond_broadcast(&w->room);
+			continue;
+		}
+		if (w->flush || (g->open && secs_since(&g->opened) >= DB_SNAPSHOT_GROUP_SEC)) {
+			w->flush = 0;
+			w->busy = 1;
+			pthread_mutex_unlock(&w->mu);
+			memset(&e, 0, sizeof e);
+			rc = w->failed ? 0 : group_commit(g, &e);
+			pthread_mutex_lock(&w->mu);
+			w->busy = 0;
+			if (rc != 0) {
+				w->failed = 1;
+				w->err = e;
+			}
+			pthread_cond_broadcast(&w->room);
+			continue;
+		}
+		if (g->open) {       /* wake when the open transaction is due */
+			struct timespec at;
+			double due = DB_SNAPSHOT_GROUP_SEC - secs_since(&g->opened);
+
+			clock_gettime(CLOCK_REALTIME, &at);
+			at.tv_sec += (time_t)due;
+			at.tv_nsec += (long)((due - (double)(time_t)due) * 1e9) + 1000000;
+			if (at.tv_nsec >= 1000000000L) {
+				at.tv_sec++;
+				at.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&w->work, &w->mu, &at);
+		} else {
+			pthread_cond_wait(&w->work, &w->mu);
+		}
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+int db_snapshot_group_start_writer(struct db_snapshot_group *g, struct err *e)
+{
+	(void)e;
+	if (!g || g->w.running)
+		return 0;
+	if (g->open)
+		return err_set(e, EXIT_SOFTWARE, "snapshot: start the writer before the first commit");
+	if (pthread_create(&g->w.th, NULL, writer_main, g) == 0)
+		g->w.running = 1;
+	return 0;
+}
+
+/* Queue j (or, without a writer, run it now); j is g's. */
+static int enqueue(struct db_snapshot_group *g, struct wjob *j, struct err *e)
+{
+	struct wthread *w = &g->w;
+	int rc;
+
+	if (!w->running) {
+		struct db_snapshot_counts n = { 0 };
+
+		rc = wjob_run(g, j, &n, e);
+		if (rc == 0 && g->commits >= DB_SNAPSHOT_GROUP_COMMITS)
+			rc = group_commit(g, e);
+		if (rc != 0 && j->what[0])
+			err_prefix(e, "%s", j->what);
+		else
+			counts_add(&w->sinks[j->sink], &n);
+		wjob_free(j);
+		return rc;
+	}
+	pthread_mutex_lock(&w->mu);
+	while (w->queued >= DB_SNAPSHOT_QUEUE_MAX && !w->failed)
+		pthread_cond_wait(&w->room, &w->mu);
+	if (w->failed) {
+		*e = w->err;
+		pthread_mutex_unlock(&w->mu);
+		wjob_free(j);
+		return e->code ? e->code : EXIT_SOFTWARE;
+	}
+	if (w->tail)
+		w->tail->next = j;
+	else
+		w->head = j;
+	w->tail = j;
+	w->queued++;
+	pthread_cond_signal(&w->work);
+	pthread_mutex_unlock(&w->mu);
+	return 0;
+}
+
+static void cursor_after(struct db_snapshot_cursor *cur, const struct stripe_page *page,
+			 const char *now)
+{
+	if (page && page->last_id)
+		snprintf(cur->starting_after, sizeof cur->starting_after, "%s", page->last_id);
+	cur->done = page ? !page->has_more : 1;
+	cur->pages++;
+	cur->objects += page ? (long long)page->count : 0;
+	snprintf(cur->updated_at, sizeof cur->updated_at, "%s", now);
+}
+
+int db_snapshot_group_submit(struct db_snapshot_group *g, struct db_snapshot_commit *c,
+			     struct stripe_page **page, int sink, const char *what, struct err *e)
+{
+	struct stripe_page *pg = page ? *page : NULL;
+	struct wjob *j;
+	char now[32];
+
+	if (page)
+		*page = NULL;
+	if (!g || c->page != pg || c->objects || c->nobjects || c->processed_events ||
+	    c->nprocessed_events || c->processed_objects || c->nprocessed_objects || c->pulled_at ||
+	    (c->group && c->group != g) || sink < 0 || sink >= DB_SNAPSHOT_SINKS) {
+		stripe_page_free(pg);
+		return err_set(e, EXIT_SOFTWARE, "snapshot: a commit the writer cannot take");
+	}
+	if (c->cursor && pg && strcmp(c->cursor->resource, stripe_kind_resource(pg->kind)) != 0) {
+		stripe_page_free(pg);
+		return err_set(e, EXIT_SOFTWARE, "snapshot: a %s page on a %s cursor",
+			       stripe_kind_resource(pg->kind), c->cursor->resource);
+	}
+	if (!(j = calloc(1, sizeof *j))) {
+		stripe_page_free(pg);
+		return err_set(e, EXIT_SOFTWARE, "out of memory");
+	}
+	j->page = pg;
+	if (c->stripe_version)
+		snprintf(j->version, sizeof j->version, "%s", c->stripe_version);
+	if (c->cursor) {
+		j->has_cursor = 1;
+		j->cur = *c->cursor;
+		db_now(now, sizeof now);
+		cursor_after(c->cursor, pg, now);
+	}
+	j->mark_events = c->mark_events;
+	if (c->events_cursor) {
+		j->has_events_cursor = 1;
+		j->ev = *c->events_cursor;
+	}
+	j->sink = sink;
+	j->what = what ? what : "";
+	return enqueue(g, j, e);
+}
+
+int db_snapshot_group_submit_cursor(struct db_snapshot_group *g,
+				    const struct db_snapshot_cursor *c, const char *what,
+				    struct err *e)
+{
+	struct wjob *j;
+
+	if (!g)
+		return err_set(e, EXIT_SOFTWARE, "snapshot: no commit group");
+	if (!(j = calloc(1, sizeof *j)))
+		return err_set(e, EXIT_SOFTWARE, "out of memory");
+	j->open_cursor = 1;
+	j->cur = *c;
+	j->what = what ? what : "";
+	return enqueue(g, j, e);
+}
+
+int db_snapshot_group_submit_restore(struct db_snapshot_group *g, enum stripe_kind kind,
+				     const char *what, struct err *e)
+{
+	struct wjob *j;
+
+	if (!g)
+		return err_set(e, EXIT_SOFTWARE, "snapshot: no commit group");
+	if (!(j = calloc(1, sizeof *j)))
+		return err_set(e, EXIT_SOFTWARE, "out of memory");
+	j->restore = 1;
+	j->kind = kind;
+	j->what = what ? what : "";
+	return enqueue(g, j, e);
+}
+
+void db_snapshot_group_take(struct db_snapshot_group *g, int sink,
+			    struct db_snapshot_counts *out)
+{
+	if (!g || sink < 0 || sink >= DB_SNAPSHOT_SINKS)
+		return;
+	pthread_mutex_lock(&g->w.mu);
+	counts_add(out, &g->w.sinks[sink]);
+	memset(&g->w.sinks[sink], 0, sizeof g->w.sinks[sink]);
+	pthread_mutex_unlock(&g->w.mu);
+}
+
+void db_snapshot_group_nudge(struct db_snapshot_group *g)
+{
+	struct err e = { 0 };
+
+	if (!g || g->w.running)
+		return;
+	/* without a writer: a failure is reported by the next submit or flush */
+	if (!g->w.failed && group_due(g) && group_commit(g, &e) != 0) {
+		g->w.failed = 1;
+		g->w.err = e;
+	}
+	/* a writer thread commits a due transaction by itself */
+}
+
+int db_snapshot_group_flush(struct db_snapshot_group *g, struct err *e)
+{
+	struct wthread *w;
+	int rc;
+
+	if (!g)
+		return 0;
+	w = &g->w;
+	if (!w->running) {
+		if (w->failed) {
+			*e = w->err;
+			return e->code ? e->code : EXIT_SOFTWARE;
+		}
+		return group_commit(g, e);
+	}
+	pthread_mutex_lock(&w->mu);
+	w->flush = 1;
+	pthread_cond_signal(&w->work);
+	while ((w->head || w->busy || w->flush) && !w->failed)
+		pthread_cond_wait(&w->room, &w->mu);
+	/* a failure: wait for the thread to be idle all the same */
+	while (w->busy)
+		pthread_cond_wait(&w->room, &w->mu);
+	rc = 0;
+	if (w->failed) {
+		*e = w->err;
+		rc = e->code ? e->code : EXIT_SOFTWARE;
+	}
+	pthread_mutex_unlock(&w->mu);
 	return rc;
 }
 
 void db_snapshot_group_free(struct db_snapshot_group *g)
 {
+	struct wjob *j;
+
 	if (!g)
 		return;
+	if (g->w.running) {
+		pthread_mutex_lock(&g->w.mu);
+		g->w.stop = 1;
+		pthread_cond_signal(&g->w.work);
+		pthread_mutex_unlock(&g->w.mu);
+		pthread_join(g->w.th, NULL);
+		g->w.running = 0;
+	}
+	while ((j = g->w.head)) {        /* not flushed: dropped */
+		g->w.head = j->next;
+		wjob_free(j);
+	}
 	stmts_release(&g->st);
 	if (g->open)
 		db_tx_rollback(g->db);
 	ckpt_stop(g);
+	pthread_cond_destroy(&g->w.room);
+	pthread_cond_destroy(&g->w.work);
+	pthread_mutex_destroy(&g->w.mu);
 	free(g);
 }
 
@@ -1550,6 +2171,7 @@ static int commit_begin(struct db *db, struct db_snapshot_group *g, struct err *
 			return rc;
 		g->open = 1;
 		g->commits = 0;
+		clock_gettime(CLOCK_MONOTONIC, &g->opened);
 	}
 	return 0;
 }
@@ -1586,6 +2208,9 @@ int db_snapshot_commit(struct db *db, struct db_snapshot_commit *c,
 	    strcmp(c->cursor->resource, stripe_kind_resource(c->page->kind)) != 0)
 		return err_set(e, EXIT_SOFTWARE, "snapshot: a %s page on a %s cursor",
 			       stripe_kind_resource(c->page->kind), c->cursor->resource);
+	if (g && g->w.running && !pthread_equal(pthread_self(), g->w.th))
+		return err_set(e, EXIT_SOFTWARE, "snapshot: a group with a writer thread takes "
+			       "commits through db_snapshot_group_submit");
 	memset(&w, 0, sizeof w);
 	memset(&own, 0, sizeof own);
 	db_now(now, sizeof now);
@@ -1602,6 +2227,7 @@ int db_snapshot_commit(struct db *db, struct db_snapshot_commit *c,
 		goto fail;
 	if (full)
 		full_run = c->cursor->pull_run_id;
+	w.full_run = full_run;
 	if ((c->page && (rc = w_page(&w, c->page, full_run, c->mark_events)) != 0) ||
 	    (c->nobjects && (rc = w_objects(&w, c)) != 0) ||
 	    (c->nprocessed_objects &&
@@ -1617,28 +2243,10 @@ int db_snapshot_commit(struct db *db, struct db_snapshot_commit *c,
 	} else if ((rc = db_tx_commit(db, e)) != 0) {
 		return rc;
 	}
-	if (c->cursor) {
-		struct db_snapshot_cursor *cur = c->cursor;
-
-		if (c->page && c->page->last_id)
-			snprintf(cur->starting_after, sizeof cur->starting_after, "%s",
-				 c->page->last_id);
-		cur->done = c->page ? !c->page->has_more : 1;
-		cur->pages++;
-		cur->objects += c->page ? (long long)c->page->count : 0;
-		snprintf(cur->updated_at, sizeof cur->updated_at, "%s", w.pulled_at);
-	}
-	if (counts) {
-		counts->inserted += local.inserted;
-		counts->updated += local.updated;
-		counts->unchanged += local.unchanged;
-		counts->tombstoned += local.tombstoned;
-		counts->children_written += local.children_written;
-		counts->children_deleted += local.children_deleted;
-		counts->events_new += local.events_new;
-		counts->events_known += local.events_known;
-		counts->events_processed += local.events_processed;
-	}
+	if (c->cursor)
+		cursor_after(c->cursor, c->page, w.pulled_at);
+	if (counts)
+		counts_add(counts, &local);
 	return 0;
 fail:
 	stmts_release(&own);
@@ -1733,7 +2341,7 @@ int db_snapshot_full_relist_finish(struct db *db, long long pull_run_id, enum st
 	 * would first copy every seen id into a temporary b-tree in memory,
 	 * so memory grew with the account */
 	sb_add(&b, "UPDATE %s AS t SET deleted_at = ?1, pulled_at = ?1 WHERE deleted_at IS NULL "
-		   "AND NOT EXISTS (SELECT 1 FROM stripe_pull_seen s WHERE s.pull_run_id = ?2 AND "
+		   "AND written_run IS NOT ?2 AND NOT EXISTS (SELECT 1 FROM stripe_pull_seen s WHERE s.pull_run_id = ?2 AND "
 		   "s.resource = ?3 AND s.id = t.id)%s%s", tables[t].name,
 		   lo_open ? "" : " AND created >= ?4", hi_open ? "" : " AND created < ?5");
 	if ((rc = sb_prepare(db, &b, &st, e)) != 0)

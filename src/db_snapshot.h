@@ -212,6 +212,70 @@ int db_snapshot_group_flush(struct db_snapshot_group *g, struct err *e);
 void db_snapshot_group_free(struct db_snapshot_group *g);
 
 /*
+ * The writer thread (performance).  A pull parses pages on its main thread
+ * (HTTP, JSON) while SQLite writes them: with a writer thread the two run on
+ * two cores.  After db_snapshot_group_start_writer, commits handed to
+ * db_snapshot_group_submit run on that thread, in submission order, inside
+ * the group's transaction, which the thread commits every
+ * DB_SNAPSHOT_GROUP_COMMITS commits or DB_SNAPSHOT_GROUP_SEC seconds after
+ * it opened.  The guarantee is unchanged (a
+ * page and its cursor in one transaction).  While the writer has work the
+ * connection is its own: the caller must db_snapshot_group_flush (which
+ * waits for the queue to drain and commits) before any other use of db.
+ * Without a writer (not started, or the thread could not be created)
+ * submit commits at once on the caller's thread.  The queue holds at most
+ * DB_SNAPSHOT_QUEUE_MAX commits: submit waits for room (memory stays flat
+ * when the disk is slower than the network).
+ */
+#define DB_SNAPSHOT_GROUP_COMMITS 256
+#define DB_SNAPSHOT_GROUP_SEC 1.0
+#define DB_SNAPSHOT_QUEUE_MAX 8
+#define DB_SNAPSHOT_SINKS 64       /* count sinks: 0 .. DB_SNAPSHOT_SINKS - 1 */
+
+/* Start g's writer thread; 0 (also when it could not start: synchronous). */
+int db_snapshot_group_start_writer(struct db_snapshot_group *g, struct err *e);
+
+/*
+ * Hand commit c to g: c->page must be *page (or NULL), which g takes (*page
+ * becomes NULL; freed even on failure); c->stripe_version, c->cursor (its
+ * state before this commit), c->mark_events and c->events_cursor are
+ * copied; the other members must be 0.  c->cursor is advanced in memory at
+ * once, as a successful commit advances it.  The commit's counts are added
+ * to sink (see db_snapshot_group_take); a failure is prefixed with what
+ * (may be "").
+ * Returns 0, or the first failure of any earlier commit of g (the writer
+ * drops everything after it; the group's open transaction is rolled back).
+ */
+int db_snapshot_group_submit(struct db_snapshot_group *g, struct db_snapshot_commit *c,
+			     struct stripe_page **page, int sink, const char *what, struct err *e);
+
+/*
+ * Open cursor c (as db_snapshot_cursor_open) on the writer, before the
+ * commits submitted after it.  For a cursor the caller knows does not exist
+ * yet: c is not read back (the caller's copy is the new cursor's state).
+ */
+int db_snapshot_group_submit_cursor(struct db_snapshot_group *g,
+				    const struct db_snapshot_cursor *c, const char *what,
+				    struct err *e);
+
+/*
+ * db_snapshot_restore_indexes on the writer, in the group's transaction,
+ * after the commits submitted before it.
+ */
+int db_snapshot_group_submit_restore(struct db_snapshot_group *g, enum stripe_kind kind,
+				     const char *what, struct err *e);
+
+/* Add the counts of sink's finished commits to *out and zero them. */
+void db_snapshot_group_take(struct db_snapshot_group *g, int sink,
+			    struct db_snapshot_counts *out);
+
+/*
+ * Without a writer thread: commit the open transaction if it is due
+ * (DB_SNAPSHOT_GROUP_SEC); call it now and then.  A writer does this itself.
+ */
+void db_snapshot_group_nudge(struct db_snapshot_group *g);
+
+/*
  * End the full relist of kind in a full pull run, in one transaction: all
  * of the run's cursors of that resource must be done (else EXIT_SOFTWARE);
  * rows of kind that are live, fall inside the run's windows and were not
@@ -222,6 +286,20 @@ void db_snapshot_group_free(struct db_snapshot_group *g);
  */
 int db_snapshot_full_relist_finish(struct db *db, long long pull_run_id, enum stripe_kind kind,
 				   long long relist_epoch, long long *tombstoned, struct err *e);
+
+/*
+ * Deferred indexes (007_pull_bulk.sql): a relist that starts on empty
+ * tables writes faster without their secondary indexes and builds them
+ * once at its end.  db_snapshot_defer_indexes drops the secondary indexes
+ * of kind's table and child table when both tables are empty (*deferred =
+ * how many; 0 when not empty), keeping their definitions;
+ * db_snapshot_restore_indexes builds those of kind (STRIPE_NONE: every
+ * deferred index) again.  Each in one transaction; kind must be a
+ * top-level resource (not events or line items).
+ */
+int db_snapshot_defer_indexes(struct db *db, enum stripe_kind kind, int *deferred,
+			      struct err *e);
+int db_snapshot_restore_indexes(struct db *db, enum stripe_kind kind, struct err *e);
 
 /* --- sync state and events ------------------------------------------------ */
 

@@ -9,6 +9,7 @@
  * the two quotes.  While the tree is built the array may move, so the
  * parser works with indexes; pointers are only handed out once it is done.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,7 @@
 #include "jdoc.h"
 
 struct jdoc {
-	int refs;
+	atomic_int refs;              /* a page may be freed on the pull's writer thread */
 	struct jval *v;
 	size_t n, cap;
 	char *strs;
@@ -566,7 +567,7 @@ int jdoc_parse(const char *body, size_t len, struct jdoc **out, char *msg, size_
 	}
 	if (!(d = calloc(1, sizeof *d)))
 		return -2;
-	d->refs = 1;
+	atomic_init(&d->refs, 1);
 	d->cap = p.len / 24 + 16;
 	d->v = malloc(d->cap * sizeof *d->v);
 	d->strs = malloc(p.len + 1);
@@ -608,13 +609,13 @@ int jdoc_parse(const char *body, size_t len, struct jdoc **out, char *msg, size_
 struct jdoc *jdoc_ref(struct jdoc *d)
 {
 	if (d)
-		d->refs++;
+		atomic_fetch_add_explicit(&d->refs, 1, memory_order_relaxed);
 	return d;
 }
 
 void jdoc_unref(struct jdoc *d)
 {
-	if (d && --d->refs == 0)
+	if (d && atomic_fetch_sub_explicit(&d->refs, 1, memory_order_acq_rel) == 1)
 		jdoc_free(d);
 }
 

@@ -23,7 +23,8 @@
  * On failure it says where: "invalid JSON at line L column C: PROBLEM"
  * (line and column 1-based, in bytes).
  *
- * Lifetime: a document is reference-counted (jdoc_ref/jdoc_unref).  The
+ * Lifetime: a document is reference-counted (jdoc_ref/jdoc_unref; atomic,
+ * so references may be dropped on different threads).  The
  * values' strings point into the document's own buffer; the raw byte
  * pointers (jval.raw) point into the body that was parsed, so they are
  * valid only while the caller keeps that body.

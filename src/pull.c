@@ -46,13 +46,18 @@ const enum stripe_kind pull_kinds[PULL_NKINDS] = {
 #define PENDING_BATCH 2000      /* objects retrieved per round of pending events */
 #define MARK_BATCH 1000         /* events of kinds we keep no rows of, per commit */
 /*
- * A group of page commits (db_snapshot_group) is flushed at GROUP_PAGES
- * pages or on the first progress tick after GROUP_SEC seconds: a
- * transaction rewrites every index page its rows touch, so the more rows
- * per transaction, the fewer times each index page goes to the WAL.
+ * Pages are committed by the group's writer thread (db_snapshot_group),
+ * which commits its transaction every DB_SNAPSHOT_GROUP_COMMITS pages or
+ * DB_SNAPSHOT_GROUP_SEC seconds: a transaction rewrites every index page
+ * its rows touch, so the more rows per transaction, the fewer times each
+ * index page goes to the WAL.  The counts of the writer's commits come back
+ * through sinks: SINK_KIND + kind (a resource's figures), SINK_EARLY + kind
+ * (rows written early, see early_line_items) and SINK_NONE.
  */
-#define GROUP_PAGES 256
-#define GROUP_SEC 1.0
+#define SINK_KIND 0
+#define SINK_EARLY STRIPE_KIND_COUNT
+#define SINK_NONE (2 * STRIPE_KIND_COUNT)
+_Static_assert(SINK_NONE < DB_SNAPSHOT_SINKS, "too few count sinks");
 /*
  * An event older than the last full relist of its kind by more than this
  * is superseded by what the relist listed (Stripe's clock against ours;
@@ -313,9 +318,10 @@ struct puller {
 	struct idset applied;         /* written from an event (or left to the window) */
 	struct idset windowed;        /* sessions left to the "since" window */
 	struct idset fallback;        /* windowed sessions the window did not hold */
+	struct idset li_started;      /* line-item cursors of run li_run that exist */
+	long long li_run;
 	int since_started;            /* the "since" window is being paged */
 	struct timespec t0;
-	double group_t0;
 };
 
 static double elapsed(const struct puller *p)
@@ -347,43 +353,69 @@ static void fail(struct puller *p, enum stripe_kind k, const struct err *e)
 	stripe_cancel(p->c);
 }
 
-/*
- * Commit the group of pages written so far (before anything else opens a
- * transaction, on every tick, and after every run of the client).  0, or
- * -1 with the pull failed.
- */
-static int group_flush(struct puller *p)
-{
-	struct err e = { 0 };
-
-	if (db_snapshot_group_flush(p->group, &e) != 0) {
-		fail(p, STRIPE_NONE, &e);
-		return -1;
-	}
-	return 0;
-}
-
-/* db_snapshot_commit in the pull's group; the group is flushed when full. */
-static int commit(struct puller *p, struct db_snapshot_commit *cm, struct db_snapshot_counts *n,
-		  struct err *e)
-{
-	int rc;
-
-	cm->group = p->group;
-	if ((rc = db_snapshot_commit(p->db, cm, n, e)) != 0)
-		return rc;
-	if (db_snapshot_group_pending(p->group) >= GROUP_PAGES &&
-	    (rc = db_snapshot_group_flush(p->group, e)) != 0)
-		return rc;
-	return 0;
-}
-
 static void add_counts(struct pull_figures *f, const struct db_snapshot_counts *n)
 {
 	f->inserted += n->inserted;
 	f->updated += n->updated;
 	f->unchanged += n->unchanged;
 	f->tombstoned += n->tombstoned;
+}
+
+/* Add the counts of the writer's finished commits to the figures. */
+static void collect(struct puller *p)
+{
+	struct db_snapshot_counts n;
+	int k;
+
+	for (k = STRIPE_NONE + 1; k < STRIPE_KIND_COUNT; k++) {
+		memset(&n, 0, sizeof n);
+		db_snapshot_group_take(p->group, SINK_KIND + k, &n);
+		add_counts(fig(p, (enum stripe_kind)k), &n);
+		if (k == STRIPE_EVENT)
+			p->res->events_new += n.events_new;
+		memset(&n, 0, sizeof n);
+		db_snapshot_group_take(p->group, SINK_EARLY + k, &n);
+		fig(p, (enum stripe_kind)k)->inserted += n.inserted;
+		fig(p, (enum stripe_kind)k)->updated += n.updated;
+		p->rs[k].early += n.inserted + n.updated;
+	}
+	memset(&n, 0, sizeof n);
+	db_snapshot_group_take(p->group, SINK_NONE, &n);
+}
+
+/*
+ * Wait for the writer to commit every page handed to it (before anything
+ * else uses the database, and after every run of the client), and take
+ * its counts.  0, or -1 with the pull failed.
+ */
+static int group_flush(struct puller *p)
+{
+	struct err e = { 0 };
+	int rc = db_snapshot_group_flush(p->group, &e);
+
+	collect(p);
+	if (rc != 0) {
+		fail(p, STRIPE_NONE, &e);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Hand page *pg with cm to the writer (which takes the page: *pg becomes
+ * NULL); its counts go to sink.  0, or -1 with the pull failed.
+ */
+static int submit(struct puller *p, struct db_snapshot_commit *cm, struct stripe_page **pg,
+		  int sink, enum stripe_kind k)
+{
+	struct err e = { 0 };
+
+	if (db_snapshot_group_submit(p->group, cm, pg, sink,
+				     k == STRIPE_EVENT ? "events" : stripe_kind_resource(k), &e) != 0) {
+		fail(p, STRIPE_NONE, &e);   /* named by the page that failed */
+		return -1;
+	}
+	return 0;
 }
 
 /* Requests, retries and 429s of a response, to its resource. */
@@ -401,10 +433,8 @@ static void tick(void *udata)
 	struct puller *p = udata;
 	int i;
 
-	if (elapsed(p) - p->group_t0 >= GROUP_SEC) {
-		group_flush(p);
-		p->group_t0 = elapsed(p);
-	}
+	db_snapshot_group_nudge(p->group);
+	collect(p);
 	memset(&p->res->total, 0, sizeof p->res->total);
 	for (i = 0; i < STRIPE_KIND_COUNT; i++) {
 		const struct pull_figures *f = &p->res->res[i];
@@ -550,25 +580,58 @@ static void start_pager(struct puller *p, enum stripe_kind kind, enum stripe_kin
 }
 
 /*
+ * The line-item cursors of the current run that exist (in the database or
+ * queued to the writer): those the run had when this process took it up
+ * (resume_line_items) and those it opened since.  The set is what lets a
+ * session page start its line items without reading the database, which
+ * the writer thread owns while the client runs.
+ */
+static int li_known(struct puller *p, const char *session_id)
+{
+	if (p->li_run != p->run_id) {
+		idset_free(&p->li_started);
+		p->li_run = p->run_id;
+	}
+	return idset_has(&p->li_started, session_id);
+}
+
+static int li_add(struct puller *p, const char *session_id)
+{
+	struct err e;
+
+	li_known(p, session_id);
+	if (idset_add(&p->li_started, session_id) < 0) {
+		err_set(&e, EXIT_SOFTWARE, "out of memory");
+		fail(p, STRIPE_CHECKOUT_SESSION, &e);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Before a page naming session id is committed: open the session's
- * line-items cursor and page it, unless it is done already in this run.
+ * line-items cursor (on the writer, ahead of the page) and page it,
+ * unless the run has that cursor already (paged, being paged or done).
  */
 static int start_line_items(struct puller *p, const char *session_id)
 {
 	struct db_snapshot_cursor c;
 	struct err e = { 0 };
 
+	if (li_known(p, session_id))
+		return 0;
 	memset(&c, 0, sizeof c);
 	c.pull_run_id = p->run_id;
 	snprintf(c.resource, sizeof c.resource, "%s",
 		 stripe_kind_resource(STRIPE_CHECKOUT_LINE_ITEM));
 	snprintf(c.scope, sizeof c.scope, "%s", session_id);
-	if (db_snapshot_cursor_open(p->db, &c, &e) != 0) {
-		fail(p, STRIPE_CHECKOUT_SESSION, &e);
+	if (li_add(p, session_id) != 0)
+		return -1;
+	if (db_snapshot_group_submit_cursor(p->group, &c, "checkout_sessions", &e) != 0) {
+		fail(p, STRIPE_NONE, &e);
 		return -1;
 	}
-	if (!c.done)
-		start_pager(p, STRIPE_CHECKOUT_SESSION, STRIPE_CHECKOUT_LINE_ITEM, &c);
+	start_pager(p, STRIPE_CHECKOUT_SESSION, STRIPE_CHECKOUT_LINE_ITEM, &c);
 	return 0;
 }
 
@@ -601,6 +664,12 @@ static void finish_relist(struct puller *p, enum stripe_kind kind)
 		return;
 	}
 	p->rs[kind].finished = 1;
+	/* indexes deferred when the relist began (run_full): built on the
+	 * writer while the other resources go on */
+	if (db_snapshot_group_submit_restore(p->group, kind, stripe_kind_resource(kind), &e) != 0) {
+		fail(p, STRIPE_NONE, &e);
+		return;
+	}
 	/* rows written early (early_line_items) were counted then, not as unchanged */
 	fig(p, kind)->unchanged -= p->rs[kind].early < fig(p, kind)->unchanged ?
 				   p->rs[kind].early : fig(p, kind)->unchanged;
@@ -738,23 +807,18 @@ static void probe_next(struct puller *p, enum stripe_kind kind)
  * lists again), its sessions' line items started first.  0, or -1 with the
  * pull failed.
  */
-static int commit_loose(struct puller *p, struct job *j, const struct stripe_page *pg,
-			const char *version, struct db_snapshot_counts *n)
+static int commit_loose(struct puller *p, struct job *j, struct stripe_page **pg,
+			const char *version, int sink)
 {
 	struct db_snapshot_commit cm;
-	struct err e = { 0 };
 
-	if (page_line_items(p, pg) != 0)
+	if (page_line_items(p, *pg) != 0)
 		return -1;
 	memset(&cm, 0, sizeof cm);
-	cm.page = pg;
+	cm.page = *pg;
 	cm.stripe_version = version;
 	cm.mark_events = 1;
-	if (commit(p, &cm, n, &e) != 0) {
-		fail(p, j->kind, &e);
-		return -1;
-	}
-	return 0;
+	return submit(p, &cm, pg, sink, j->kind);
 }
 
 /*
@@ -764,32 +828,29 @@ static int commit_loose(struct puller *p, struct job *j, const struct stripe_pag
  * them as unchanged and records them as met) and start those line items,
  * so the pull's busiest endpoint starts a planning phase earlier.
  */
-static void early_line_items(struct puller *p, struct job *j, const struct stripe_page *pg,
+static void early_line_items(struct puller *p, struct job *j, struct stripe_page **pg,
 			     const char *version)
 {
-	struct db_snapshot_counts n = { 0 };
 	size_t i;
 	int any = 0;
 
-	for (i = 0; i < pg->count; i++)
-		any |= !pg->rows[i].deleted && pg->rows[i].u.session.line_items_present &&
-		       pg->rows[i].u.session.line_items_has_more;
-	if (!any || commit_loose(p, j, pg, version, &n) != 0)
-		return;
-	fig(p, j->kind)->inserted += n.inserted;
-	fig(p, j->kind)->updated += n.updated;
-	p->rs[j->kind].early += n.inserted + n.updated;
+	for (i = 0; i < (*pg)->count; i++)
+		any |= !(*pg)->rows[i].deleted && (*pg)->rows[i].u.session.line_items_present &&
+		       (*pg)->rows[i].u.session.line_items_has_more;
+	if (any)   /* counted in collect(): figures and rs->early */
+		commit_loose(p, j, pg, version, SINK_EARLY + j->kind);
 }
 
 /* The first page of kind: all of it, or the start of planning its windows. */
-static void on_probe_top(struct puller *p, struct job *j, struct stripe_page *pg,
+static void on_probe_top(struct puller *p, struct job *j, struct stripe_page **pgp,
 			 const char *version)
 {
 	struct rstate *rs = &p->rs[j->kind];
-	struct db_snapshot_counts n = { 0 };
+	struct stripe_page *pg = *pgp;
 	struct db_snapshot_commit cm;
 	struct db_snapshot_cursor c;
 	struct err e = { 0 };
+	size_t count = pg->count;
 
 	if (pg->has_more && pg->count > 0) {
 		rs->newest = pg->rows[0].created.v;
@@ -798,7 +859,7 @@ static void on_probe_top(struct puller *p, struct job *j, struct stripe_page *pg
 		rs->hi = rs->clast;
 		rs->step = 2 * (rs->newest - rs->clast) > DAY ? 2 * (rs->newest - rs->clast) : DAY;
 		if (j->kind == STRIPE_CHECKOUT_SESSION)
-			early_line_items(p, j, pg, version);
+			early_line_items(p, j, pgp, version);
 		probe_next(p, j->kind);
 		return;
 	}
@@ -807,23 +868,24 @@ static void on_probe_top(struct puller *p, struct job *j, struct stripe_page *pg
 	c.pull_run_id = p->run_id;
 	snprintf(c.resource, sizeof c.resource, "%s", stripe_kind_resource(j->kind));
 	snprintf(c.scope, sizeof c.scope, "all");
-	if (db_snapshot_cursor_open(p->db, &c, &e) != 0 || page_line_items(p, pg) != 0) {
+	if (group_flush(p) != 0)
+		return;
+	if (db_snapshot_cursor_open(p->db, &c, &e) != 0) {
 		fail(p, j->kind, &e);
 		return;
 	}
+	if (page_line_items(p, pg) != 0)
+		return;
 	memset(&cm, 0, sizeof cm);
 	cm.page = pg;
 	cm.stripe_version = version;
 	cm.cursor = &c;
 	cm.mark_events = 1;
-	if (commit(p, &cm, &n, &e) != 0) {
-		fail(p, j->kind, &e);
+	if (submit(p, &cm, pgp, SINK_KIND + j->kind, j->kind) != 0)
 		return;
-	}
-	add_counts(fig(p, j->kind), &n);
-	fig(p, j->kind)->objects += (long long)pg->count;
+	fig(p, j->kind)->objects += (long long)count;
 	fig(p, j->kind)->pages++;
-	finish_relist(p, j->kind);
+	finish_relist(p, j->kind);   /* flushes first: the counts are in */
 }
 
 static void on_probe_lt(struct puller *p, struct job *j, const struct stripe_page *pg)
@@ -845,13 +907,15 @@ static void on_probe_lt(struct puller *p, struct job *j, const struct stripe_pag
 }
 
 /* A page of a pager: commit it with its cursor, then ask for the next. */
-static void on_pager(struct puller *p, struct job *j, struct stripe_page *pg,
+static void on_pager(struct puller *p, struct job *j, struct stripe_page **pgp,
 		     const char *version)
 {
-	struct db_snapshot_counts n = { 0 };
+	struct stripe_page *pg = *pgp;
 	struct db_snapshot_commit cm;
 	struct err e = { 0 };
-	int last_stream = 0;
+	int last_stream = 0, sink = SINK_NONE, has_more = pg->has_more;
+	enum stripe_kind page_kind = pg->kind;
+	size_t count = pg->count;
 
 	if (pg->has_more && pg->count == 0) {
 		err_set(&e, EXIT_DATAERR, "GET %s page after \"%s\": has_more with no data",
@@ -874,41 +938,35 @@ static void on_pager(struct puller *p, struct job *j, struct stripe_page *pg,
 		if (p->save_events)
 			cm.events_cursor = &p->new_events;
 	}
-	if (commit(p, &cm, &n, &e) != 0) {
-		fail(p, j->kind, &e);
+	if (page_kind == j->kind || page_kind == STRIPE_EVENT)   /* not line-item pages */
+		sink = SINK_KIND + j->kind;
+	if (submit(p, &cm, pgp, sink, j->kind) != 0) {
 		free(j);
 		return;
 	}
-	if (pg->kind == j->kind || pg->kind == STRIPE_EVENT) {   /* not line-item pages */
-		add_counts(fig(p, j->kind), &n);
-		fig(p, j->kind)->objects += (long long)pg->count;
-	}
+	if (sink != SINK_NONE)
+		fig(p, j->kind)->objects += (long long)count;
 	fig(p, j->kind)->pages++;
-	if (pg->kind == STRIPE_EVENT)
-		p->res->events_new += n.events_new;
-	if (pg->has_more) {
+	if (has_more) {
 		job_send(j);
 		return;
 	}
-	if (pg->kind == STRIPE_EVENT) {
+	if (page_kind == STRIPE_EVENT) {
 		p->events_open--;
 		if (last_stream)
 			fig(p, STRIPE_EVENT)->done = 1;
-	} else if (pg->kind == j->kind && p->rs[j->kind].relist && --p->rs[j->kind].open == 0) {
+	} else if (page_kind == j->kind && p->rs[j->kind].relist && --p->rs[j->kind].open == 0) {
 		finish_relist(p, j->kind);
 	}
 	free(j);
 }
 
 /* A retrieved object: commit it (its events become processed). */
-static void on_retrieve(struct puller *p, struct job *j, struct stripe_page *pg,
+static void on_retrieve(struct puller *p, struct job *j, struct stripe_page **pg,
 			const char *version)
 {
-	struct db_snapshot_counts n = { 0 };
-
-	if (commit_loose(p, j, pg, version, &n) != 0)
+	if (commit_loose(p, j, pg, version, SINK_KIND + j->kind) != 0)
 		return;
-	add_counts(fig(p, j->kind), &n);
 	fig(p, j->kind)->objects++;
 	fig(p, j->kind)->retrieved++;
 	if (j->recheck)
@@ -948,19 +1006,20 @@ static void on_response(void *udata, const struct stripe_response *r, const stru
 		free(j);
 		return;
 	}
+	/* a page handed to the writer is its own (pg becomes NULL) */
 	switch (j->type) {
 	case JOB_PAGER:
-		on_pager(p, j, pg, r->stripe_version);
+		on_pager(p, j, &pg, r->stripe_version);
 		j = NULL;   /* on_pager sent or freed it */
 		break;
 	case JOB_PROBE_TOP:
-		on_probe_top(p, j, pg, r->stripe_version);
+		on_probe_top(p, j, &pg, r->stripe_version);
 		break;
 	case JOB_PROBE_LT:
 		on_probe_lt(p, j, pg);
 		break;
 	default:
-		on_retrieve(p, j, pg, r->stripe_version);
+		on_retrieve(p, j, &pg, r->stripe_version);
 		break;
 	}
 	stripe_page_free(pg);
@@ -1033,6 +1092,9 @@ static int run_failed(struct puller *p, int rc, struct err *e)
 
 	if (p->o->stop && *p->o->stop)
 		return rc;
+	/* the writer idle first (a failure of its own is e's cause already) */
+	db_snapshot_group_flush(p->group, &fe);
+	memset(&fe, 0, sizeof fe);
 	if (db_snapshot_pull_finish(p->db, p->run_id, 0, e->msg, &fe) != 0)
 		return rc;
 	return rc;
@@ -1049,6 +1111,8 @@ static void resume_line_items(struct puller *p, const struct cursor_list *l)
 	for (i = 0; i < l->n; i++) {
 		enum stripe_kind k = stripe_kind_from_resource(l->v[i].resource);
 
+		if (k == STRIPE_CHECKOUT_LINE_ITEM && li_add(p, l->v[i].scope) != 0)
+			return;
 		if (l->v[i].done)
 			continue;
 		if (k == STRIPE_CHECKOUT_LINE_ITEM)
@@ -1103,7 +1167,22 @@ static int run_full(struct puller *p, unsigned mask, struct err *e)
 		if (any && rs->open == 0)
 			finish_relist(p, kind);
 		else if (!any) {
-			struct job *j = job_new(p, JOB_PROBE_TOP, kind, kind);
+			struct job *j;
+			int deferred;
+
+			/* a first relist into empty tables: indexes built at its end
+			 * (after a flush: an earlier finish_relist may have queued a
+			 * restore on the writer) */
+			if (group_flush(p) != 0) {
+				free(l.v);
+				*e = p->err;
+				return run_failed(p, e->code, e);
+			}
+			if ((rc = db_snapshot_defer_indexes(p->db, kind, &deferred, e)) != 0) {
+				free(l.v);
+				return run_failed(p, rc, e);
+			}
+			j = job_new(p, JOB_PROBE_TOP, kind, kind);
 
 			if (j)
 				job_send(j);
@@ -1438,6 +1517,12 @@ static int apply_batch(struct puller *p, const struct pending *b, const long lon
 				*e = p->err;
 				goto out;
 			}
+		/* the cursors went to the writer: the commits below are direct */
+		if (group_flush(p) != 0) {
+			rc = p->err.code;
+			*e = p->err;
+			goto out;
+		}
 	}
 	/* 2. the other snapshots, a transaction per resource (for its figures),
 	 * each object's events marked with it; then the marks */
@@ -1800,6 +1885,10 @@ int pull_run(struct db *db, const struct stripe_config *sc, const char *key,
 	res->res[STRIPE_EVENT].active = 0;
 	if ((rc = db_snapshot_group_new(db, &p.group, e)) != 0)
 		return rc;
+	if ((rc = db_snapshot_group_start_writer(p.group, e)) != 0) {
+		db_snapshot_group_free(p.group);
+		return rc;
+	}
 	if ((rc = stripe_client_new(sc, key, &o->client, &p.c, e)) != 0) {
 		db_snapshot_group_free(p.group);
 		return rc;
@@ -1834,11 +1923,21 @@ int pull_run(struct db *db, const struct stripe_config *sc, const char *key,
 out:
 	tick(&p);
 	group_flush(&p);
+	/* indexes a failed relist left deferred (an interrupted one resumes) */
+	if (!(o->stop && *o->stop)) {
+		struct err ie = { 0 };
+
+		if (db_snapshot_restore_indexes(db, STRIPE_NONE, &ie) != 0 && rc == 0) {
+			*e = ie;
+			rc = ie.code;
+		}
+	}
 	stripe_client_free(p.c);
 	db_snapshot_group_free(p.group);
 	idset_free(&p.fetched);
 	idset_free(&p.applied);
 	idset_free(&p.windowed);
 	idset_free(&p.fallback);
+	idset_free(&p.li_started);
 	return rc;
 }

@@ -55,9 +55,18 @@ pull_env() {  # pull_env PORT: the environment of a pull against that fake
 start_fake fx --data "$T_TOP/fixtures/stripe/basic" --now 1777680000
 start_fake slow --generate 4000 --seed 11 --latency 40
 
+# A pull into empty tables builds their secondary indexes at the end of
+# each relist (007_pull_bulk.sql): whatever happens, the indexes a pull
+# leaves are those of a fresh database, and none stays deferred.
+indexes_of() {
+	sqlite3 "$1" "SELECT (SELECT count(*) FROM stripe_deferred_indexes) || ' deferred'; \
+		SELECT name || ': ' || sql FROM sqlite_master WHERE type = 'index' ORDER BY name"
+}
+
 t_begin "pull: an unknown resource is a usage error naming it"
 pull_env "$fx_PORT"
 run init
+FRESH_INDEXES=$(indexes_of "$DB")
 run pull --only customers,charges
 expect_status 2
 expect_stderr_contains '"charges"'
@@ -107,6 +116,14 @@ expect_stderr_lines 1
 	t_fail "pull run not marked failed"
 t_end
 
+t_begin "pull: a first pull that fails leaves the indexes of a fresh database"
+F=$T_TMP/failfirst.db
+run_raw --config "$CFG" --db "$F" init
+STRIPE_API_KEY=sk_test_wrongWrongWrong123 run_raw --config "$CFG" --db "$F" pull
+expect_status 77
+[ "$(indexes_of "$F")" = "$FRESH_INDEXES" ] || t_fail "indexes differ after a failed first pull"
+t_end
+
 t_begin "pull: the key never reaches stderr, the JSON log, stdout or the database"
 run --log-format json -v pull --full
 expect_status 0
@@ -137,6 +154,7 @@ grep -q "interrupted; run 'trueup pull' again to resume" "$T_ERR" || t_fail "no 
 run_raw --config "$CFG" --db "$K" pull --page-size 10
 expect_status 0
 [ "$(snap_sum "$K")" = "$CLEAN_SUM" ] || t_fail "resumed snapshot differs from a clean one"
+[ "$(indexes_of "$K")" = "$FRESH_INDEXES" ] || t_fail "indexes differ after a resumed pull"
 t_end
 
 t_begin "pull: kill -9 at 10 random points, then pull: integrity ok, same snapshot"
@@ -156,6 +174,7 @@ run_raw --config "$CFG" --db "$K" pull --page-size 10
 expect_status 0
 [ "$(sqlite3 "$K" 'PRAGMA integrity_check')" = ok ] || t_fail "integrity_check"
 [ "$(snap_sum "$K")" = "$CLEAN_SUM" ] || t_fail "snapshot after kills differs from a clean one"
+[ "$(indexes_of "$K")" = "$FRESH_INDEXES" ] || t_fail "indexes differ after the kills"
 t_end
 
 for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done

@@ -46,7 +46,7 @@ static long long scalar(struct db *db, const char *sql)
 	return v;
 }
 
-static char text_buf[512];
+static char text_buf[16384];
 
 static const char *scalar_text(struct db *db, const char *sql)
 {
@@ -947,6 +947,205 @@ out:
 	db_close(db);
 }
 
+/*
+ * The writer thread: submitted commits run in order on it, their counts
+ * come back through sinks, flush makes them visible; a commit made
+ * directly while the writer runs is refused; a failure is reported by the
+ * next submit and by flush, named by the failing commit's label, and
+ * takes the open transaction with it.
+ */
+static void test_group_writer(void)
+{
+	struct db *db = fresh_db("w.db"), *other = NULL;
+	struct stripe_page *inv = NULL, *cus = NULL;
+	struct db_snapshot_commit c = { 0 };
+	struct db_snapshot_counts n = { 0 };
+	struct db_snapshot_group *g = NULL;
+	struct db_snapshot_cursor ci, cc, li, ghost;
+	struct err e = { 0 };
+	long long run = 0;
+	int i;
+
+	CHECK(db != NULL);
+	if (!db)
+		return;
+	CHECK_INT(db_open(path, DB_OPEN_EXISTING, &other, &e), 0);
+	CHECK_INT(db_snapshot_pull_begin(db, DB_SNAPSHOT_FULL, NULL, 0, &run, &e), 0);
+	open_cursor(db, run, "invoices", "", &ci);
+	open_cursor(db, run, "customers", "", &cc);
+	CHECK_INT(db_snapshot_group_new(db, &g, &e), 0);
+	CHECK_INT(db_snapshot_group_start_writer(g, &e), 0);
+	/* more pages than the queue holds: submit waits for room */
+	for (i = 0; i < 3 * DB_SNAPSHOT_QUEUE_MAX; i++) {
+		inv = load_page("basic_invoices.json", STRIPE_INVOICE);
+		CHECK(inv != NULL);
+		memset(&c, 0, sizeof c);
+		c.page = inv;
+		c.cursor = &ci;
+		c.stripe_version = "2025-08-27.basil";
+		CHECK_INT(db_snapshot_group_submit(g, &c, &inv, 3, "invoices", &e), 0);
+		CHECK(inv == NULL);                      /* the writer's now */
+	}
+	CHECK_INT(ci.pages, 3 * DB_SNAPSHOT_QUEUE_MAX);  /* advanced in memory at once */
+	/* the writer owns the connection: a direct grouped commit is refused */
+	cus = load_page("basic_customers.json", STRIPE_CUSTOMER);
+	memset(&c, 0, sizeof c);
+	c.group = g;
+	c.page = cus;
+	c.cursor = &cc;
+	CHECK_INT(db_snapshot_commit(db, &c, &n, &e), EXIT_SOFTWARE);
+	CHECK_STR(e.msg, "snapshot: a group with a writer thread takes commits through "
+		  "db_snapshot_group_submit");
+	/* a cursor opened on the writer, then its first page */
+	memset(&li, 0, sizeof li);
+	li.pull_run_id = run;
+	snprintf(li.resource, sizeof li.resource, "customers");
+	snprintf(li.scope, sizeof li.scope, "w1");
+	CHECK_INT(db_snapshot_group_submit_cursor(g, &li, "customers", &e), 0);
+	c.group = NULL;
+	c.cursor = &li;
+	CHECK_INT(db_snapshot_group_submit(g, &c, &cus, 4, "customers", &e), 0);
+	CHECK_INT(db_snapshot_group_flush(g, &e), 0);
+	CHECK_INT(scalar(other, "SELECT count(*) FROM stripe_invoices"), 4);
+	CHECK_INT(scalar(other, "SELECT pages FROM stripe_pull_cursors WHERE resource = 'invoices'"),
+		  3 * DB_SNAPSHOT_QUEUE_MAX);
+	CHECK_INT(scalar(other, "SELECT pages FROM stripe_pull_cursors WHERE scope = 'w1'"), 1);
+	CHECK_INT(scalar(other, "SELECT written_run FROM stripe_invoices LIMIT 1"), run);
+	memset(&n, 0, sizeof n);
+	db_snapshot_group_take(g, 3, &n);
+	CHECK_INT(n.inserted, 4);
+	CHECK_INT(n.unchanged, 4 * (3 * DB_SNAPSHOT_QUEUE_MAX - 1));
+	memset(&n, 0, sizeof n);
+	db_snapshot_group_take(g, 3, &n);               /* taken: zero now */
+	CHECK_INT(n.unchanged, 0);
+	db_snapshot_group_take(g, 4, &n);
+	CHECK(n.inserted > 0);
+	/* a failure: the page on a cursor that was never opened */
+	inv = load_page("basic_invoices.json", STRIPE_INVOICE);
+	ghost = ci;
+	snprintf(ghost.scope, sizeof ghost.scope, "never-opened");
+	memset(&c, 0, sizeof c);
+	c.page = inv;
+	c.cursor = &ghost;
+	CHECK_INT(db_snapshot_group_submit(g, &c, &inv, 3, "invoices", &e), 0);
+	CHECK_INT(db_snapshot_group_flush(g, &e), EXIT_SOFTWARE);
+	CHECK_STR(e.msg, "invoices: snapshot: cursor invoices/never-opened of pull run 1 is not "
+		  "open");
+	inv = load_page("basic_invoices.json", STRIPE_INVOICE);
+	memset(&c, 0, sizeof c);
+	c.page = inv;
+	c.cursor = &ci;
+	memset(&e, 0, sizeof e);
+	CHECK_INT(db_snapshot_group_submit(g, &c, &inv, 3, "invoices", &e), EXIT_SOFTWARE);
+	CHECK(inv == NULL);                              /* freed all the same */
+	CHECK_STR(e.msg, "invoices: snapshot: cursor invoices/never-opened of pull run 1 is not "
+		  "open");
+	/* what the writer cannot take is refused up front */
+	memset(&c, 0, sizeof c);
+	c.nprocessed_objects = 1;
+	CHECK_INT(db_snapshot_group_submit(g, &c, NULL, 3, "x", &e), EXIT_SOFTWARE);
+	db_snapshot_group_free(g);
+	g = NULL;
+	CHECK_INT(db->in_tx, 0);
+	CHECK_INT(scalar(db, "SELECT pages FROM stripe_pull_cursors WHERE resource = 'invoices'"),
+		  3 * DB_SNAPSHOT_QUEUE_MAX);
+	db_snapshot_group_free(g);
+	db_close(other);
+	db_close(db);
+}
+
+/*
+ * A full relist records in stripe_pull_seen only the objects it met
+ * unchanged; those it inserted or changed carry written_run, and neither
+ * kind is tombstoned.
+ */
+static void test_relist_written_rows(void)
+{
+	struct db *db = fresh_db("r.db");
+	json_t *v = load("basic_customers.json");
+	struct stripe_page *old = NULL, *listed = NULL;
+	struct db_snapshot_commit c = { 0 };
+	struct db_snapshot_counts n = { 0 };
+	struct db_snapshot_cursor cur;
+	struct err e = { 0 };
+	long long run = 0, marked = -1;
+
+	CHECK(db && v);
+	if (!db || !v)
+		goto out;
+	old = slice(v, 1, 5, 0, STRIPE_CUSTOMER);        /* 1..4 in the snapshot */
+	listed = slice(v, 0, 3, 0, STRIPE_CUSTOMER);     /* 0 new, 1..2 unchanged, 3..4 gone */
+	CHECK_INT(commit_plain(db, old, NULL, &n), 0);
+	CHECK_INT(db_snapshot_pull_begin(db, DB_SNAPSHOT_FULL, NULL, 0, &run, &e), 0);
+	open_cursor(db, run, "customers", "", &cur);
+	c.page = listed;
+	c.cursor = &cur;
+	memset(&n, 0, sizeof n);
+	CHECK_INT(db_snapshot_commit(db, &c, &n, &e), 0);
+	CHECK_INT(n.inserted, 1);
+	CHECK_INT(n.unchanged, 2);
+	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_pull_seen"), 2);
+	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_customers WHERE written_run = 1"), 1);
+	CHECK_INT(db_snapshot_full_relist_finish(db, run, STRIPE_CUSTOMER, 1777680000, &marked, &e),
+		  0);
+	CHECK_INT(marked, 2);
+	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_customers WHERE deleted_at IS NULL"), 3);
+out:
+	stripe_page_free(old);
+	stripe_page_free(listed);
+	json_decref(v);
+	db_close(db);
+}
+
+/*
+ * Deferred indexes: only on empty tables, the child table's with the
+ * parent's, definitions kept and built again exactly; all at once with
+ * STRIPE_NONE.
+ */
+static void test_deferred_indexes(void)
+{
+	struct db *db = fresh_db("d.db");
+	struct stripe_page *cus = load_page("basic_customers.json", STRIPE_CUSTOMER);
+	struct db_snapshot_counts n = { 0 };
+	struct err e = { 0 };
+	const char *all = "SELECT group_concat(name || ':' || sql, ';') FROM "
+			  "(SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name)";
+	char *before = NULL, *after = NULL;
+	int deferred = -1;
+
+	CHECK(db && cus);
+	if (!db || !cus)
+		goto out;
+	before = strdup(scalar_text(db, all));
+	CHECK_INT(db_snapshot_defer_indexes(db, STRIPE_SUBSCRIPTION, &deferred, &e), 0);
+	CHECK_INT(deferred, 6);        /* 4 of stripe_subscriptions, 2 of its items */
+	CHECK_INT(scalar(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
+			     "tbl_name IN ('stripe_subscriptions', 'stripe_subscription_items') "
+			     "AND sql IS NOT NULL"), 0);
+	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_deferred_indexes"), 6);
+	CHECK_INT(db_snapshot_defer_indexes(db, STRIPE_PRICE, &deferred, &e), 0);
+	CHECK_INT(deferred, 2);
+	/* a table with rows keeps its indexes */
+	CHECK_INT(commit_plain(db, cus, NULL, &n), 0);
+	CHECK_INT(db_snapshot_defer_indexes(db, STRIPE_CUSTOMER, &deferred, &e), 0);
+	CHECK_INT(deferred, 0);
+	CHECK_INT(db_snapshot_defer_indexes(db, STRIPE_EVENT, &deferred, &e), EXIT_SOFTWARE);
+	/* one resource's, then the rest */
+	CHECK_INT(db_snapshot_restore_indexes(db, STRIPE_PRICE, &e), 0);
+	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_deferred_indexes"), 6);
+	CHECK_INT(db_snapshot_restore_indexes(db, STRIPE_NONE, &e), 0);
+	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_deferred_indexes"), 0);
+	after = strdup(scalar_text(db, all));
+	CHECK(before && after && strcmp(before, after) == 0);
+	CHECK_INT(db_snapshot_restore_indexes(db, STRIPE_NONE, &e), 0);   /* nothing left */
+	CHECK_STR(scalar_text(db, "PRAGMA integrity_check"), "ok");
+out:
+	free(before);
+	free(after);
+	stripe_page_free(cus);
+	db_close(db);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof dir, "/tmp/trueup-snap-XXXXXX");
@@ -957,11 +1156,14 @@ int main(void)
 	RUN(test_page_and_cursor_commit);
 	RUN(test_commit_is_atomic);
 	RUN(test_commit_group);
+	RUN(test_group_writer);
 	RUN(test_reapply_changes_nothing);
 	RUN(test_children_follow_parent);
 	RUN(test_line_items_completed);
 	RUN(test_tombstones);
 	RUN(test_full_relist_tombstones);
+	RUN(test_relist_written_rows);
+	RUN(test_deferred_indexes);
 	RUN(test_checksum_independent_of_paging);
 	RUN(test_rows_each_lines);
 	RUN(test_resume_equals_clean);
