@@ -409,19 +409,20 @@ static void test_retries_exhausted(void)
 
 /*
  * An event about an object Stripe does not have, whose snapshot is not
- * enough (a subscription with more items than its event holds, dated
- * after the relist so it is not superseded): the retrieve's 404 fails the
- * pull.
+ * enough (an invoice without its lines, dated after the relist so it is
+ * not superseded): the retrieve's 404 fails the pull, the snapshot as it
+ * was.
  */
 static void test_retrieve_404(void)
 {
 	static const char page[] =
 		"{\"object\":\"list\",\"has_more\":false,\"data\":[{\"id\":\"evt_gone1\","
-		"\"object\":\"event\",\"type\":\"customer.subscription.updated\","
+		"\"object\":\"event\",\"type\":\"invoice.updated\","
 		"\"created\":4000000000,\"livemode\":false,\"api_version\":\"2025-08-27.basil\","
-		"\"data\":{\"object\":{\"id\":\"sub_doesNotExist\",\"object\":\"subscription\","
-		"\"created\":1,\"livemode\":false,\"status\":\"active\",\"customer\":\"cus_x\","
-		"\"metadata\":{},\"items\":{\"object\":\"list\",\"data\":[],\"has_more\":true}}}}]}";
+		"\"data\":{\"object\":{\"id\":\"in_doesNotExist\",\"object\":\"invoice\","
+		"\"created\":1,\"livemode\":false,\"status\":\"open\",\"customer\":\"cus_x\","
+		"\"currency\":\"usd\",\"amount_due\":100,\"amount_paid\":0,\"total\":100,"
+		"\"metadata\":{}}}}]}";
 	struct pull_result res;
 	struct stripe_page *pg = NULL;
 	struct db_snapshot_commit cm;
@@ -440,7 +441,7 @@ static void test_retrieve_404(void)
 	CHECK_INT(db_snapshot_commit(db, &cm, NULL, &e), 0);
 	stripe_page_free(pg);
 	CHECK_INT(pull(db, &G, NULL, &res, &e), EXIT_DATAERR);
-	CHECK_CONTAINS(e.msg, "subscriptions: GET /v1/subscriptions/sub_doesNotExist: 404");
+	CHECK_CONTAINS(e.msg, "invoices: GET /v1/invoices/in_doesNotExist: 404");
 	sums_of(db, 1, &after);
 	CHECK(sums_equal(&before, &after, 0));
 	db_close(db);
@@ -838,7 +839,7 @@ int main(void)
 		fake_stop(&G);
 	}
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
+	if (getenv("KEEP_TMP") || system(cmd) != 0)
 		printf("could not remove %s\n", tmpdir);
 	curl_global_cleanup();
 	return harness_done();
