@@ -14,7 +14,9 @@
  * lifted), so an identical page leaves every row, and its pulled_at, alone;
  * a parent found unchanged skips its children (they are part of its raw
  * JSON).  Child lists are pruned with json_each() over the ids the parent
- * still lists.
+ * still lists; a child pagination (the child endpoint's pages on a cursor
+ * scoped to the parent) records the ids it lists in stripe_pull_seen under
+ * "RESOURCE/PARENT" and prunes with those when it completes.
  */
 #include <pthread.h>
 #include <stdarg.h>
@@ -151,6 +153,8 @@ static int kind_table(enum stripe_kind k)
 	case STRIPE_SUBSCRIPTION: return TB_SUBS;
 	case STRIPE_CHECKOUT_SESSION: return TB_SESSIONS;
 	case STRIPE_CHECKOUT_LINE_ITEM: return TB_LINE_ITEMS;
+	case STRIPE_SUBSCRIPTION_ITEM: return TB_SUB_ITEMS;
+	case STRIPE_INVOICE_LINE: return TB_INVOICE_LINES;
 	case STRIPE_REFUND: return TB_REFUNDS;
 	case STRIPE_INVOICE: return TB_INVOICES;
 	case STRIPE_EVENT: return TB_EVENTS;
@@ -526,8 +530,10 @@ static void sb_upsert(struct sqlbuf *b, const struct snap_table *t)
 /* The statements of the writer, prepared on first use. */
 struct snap_stmts {
 	sqlite3_stmt *exists[TB_COUNT], *upsert[TB_COUNT], *prune[TB_COUNT];
+	sqlite3_stmt *prune_unseen[TB_COUNT];
 	sqlite3_stmt *tomb_set[TB_COUNT], *tomb_new[TB_COUNT];
 	sqlite3_stmt *seen, *event_new, *events_of_object, *cursor, *any_pending;
+	sqlite3_stmt *seen_clear, *sub_period, *sub_period_items;
 };
 
 static void stmts_release(struct snap_stmts *s)
@@ -538,6 +544,7 @@ static void stmts_release(struct snap_stmts *s)
 		sqlite3_finalize(s->exists[t]);
 		sqlite3_finalize(s->upsert[t]);
 		sqlite3_finalize(s->prune[t]);
+		sqlite3_finalize(s->prune_unseen[t]);
 		sqlite3_finalize(s->tomb_set[t]);
 		sqlite3_finalize(s->tomb_new[t]);
 	}
@@ -546,6 +553,9 @@ static void stmts_release(struct snap_stmts *s)
 	sqlite3_finalize(s->events_of_object);
 	sqlite3_finalize(s->cursor);
 	sqlite3_finalize(s->any_pending);
+	sqlite3_finalize(s->seen_clear);
+	sqlite3_finalize(s->sub_period);
+	sqlite3_finalize(s->sub_period_items);
 	memset(s, 0, sizeof *s);
 }
 
@@ -560,7 +570,7 @@ struct writer {
 	long long full_run;       /* the full relist this commit belongs to, or 0 */
 };
 
-enum { ST_EXISTS, ST_UPSERT, ST_PRUNE, ST_TOMB_SET, ST_TOMB_NEW };
+enum { ST_EXISTS, ST_UPSERT, ST_PRUNE, ST_PRUNE_UNSEEN, ST_TOMB_SET, ST_TOMB_NEW };
 
 /* The statement `which` of table t, prepared on first use. */
 static int w_stmt(struct writer *w, int t, int which, sqlite3_stmt **out)
@@ -574,6 +584,7 @@ static int w_stmt(struct writer *w, int t, int which, sqlite3_stmt **out)
 	case ST_EXISTS: slot = &w->s->exists[t]; break;
 	case ST_UPSERT: slot = &w->s->upsert[t]; break;
 	case ST_PRUNE: slot = &w->s->prune[t]; break;
+	case ST_PRUNE_UNSEEN: slot = &w->s->prune_unseen[t]; break;
 	case ST_TOMB_SET: slot = &w->s->tomb_set[t]; break;
 	default: slot = &w->s->tomb_new[t]; break;
 	}
@@ -597,6 +608,11 @@ static int w_stmt(struct writer *w, int t, int which, sqlite3_stmt **out)
 	case ST_PRUNE:
 		sb_add(&b, "DELETE FROM %s WHERE \"%s\" = ?1 AND id NOT IN "
 			   "(SELECT value FROM json_each(?2))", tb->name, tb->parent);
+		break;
+	case ST_PRUNE_UNSEEN:
+		sb_add(&b, "DELETE FROM %s WHERE \"%s\" = ?1 AND id NOT IN "
+			   "(SELECT id FROM stripe_pull_seen WHERE pull_run_id = ?2 AND resource = ?3)",
+		       tb->name, tb->parent);
 		break;
 	case ST_TOMB_SET:
 		sb_add(&b, "UPDATE %s SET deleted_at = ?2, pulled_at = ?3 "
@@ -786,6 +802,10 @@ static size_t bind_row(const struct stripe_row *r, struct sval *v)
 	case STRIPE_SUBSCRIPTION: return bind_subscription(r, v);
 	case STRIPE_CHECKOUT_SESSION: return bind_session(r, v);
 	case STRIPE_CHECKOUT_LINE_ITEM: return bind_line_item(&r->u.line_item, v);
+	case STRIPE_SUBSCRIPTION_ITEM: return bind_sub_item(r->u.sub_item.subscription_id,
+							    &r->u.sub_item, v);
+	case STRIPE_INVOICE_LINE: return bind_invoice_line(r->u.invoice_line.invoice_id,
+							   &r->u.invoice_line, v);
 	case STRIPE_REFUND: return bind_refund(r, v);
 	case STRIPE_INVOICE: return bind_invoice(r, v);
 	default: return 0;
@@ -959,11 +979,145 @@ static int w_seen(struct writer *w, long long run, const char *resource, const c
 	return w_step_done(w, w->s->seen, "stripe_pull_seen");
 }
 
-static int w_page(struct writer *w, const struct stripe_page *p, long long full_run, int mark)
+/*
+ * The "seen" resource of a child pagination: "subscription_items/sub_123"
+ * (the ids its pages listed, in stripe_pull_seen, until it completes).
+ */
+static void seen_scope(const struct db_snapshot_cursor *c, char *buf, size_t sz)
 {
+	snprintf(buf, sz, "%s/%s", c->resource, c->scope);
+}
+
+/*
+ * The period a 2023 subscription item takes from its stored subscription
+ * (period_source 'subscription'), as embedded items do (derive_period in
+ * stripe_rows.c); *found = 0 when the subscription has none.
+ */
+static int w_sub_period(struct writer *w, const char *sub_id, struct stripe_int *start,
+			struct stripe_int *end, int *found)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*found = 0;
+	if (!w->s->sub_period &&
+	    (rc = db_prepare(w->db, "SELECT current_period_start, current_period_end FROM "
+			     "stripe_subscriptions WHERE id = ?1 AND period_source = 'subscription'",
+			     &w->s->sub_period, w->e)) != 0)
+		return rc;
+	st = w->s->sub_period;
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, sub_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*found = 1;
+		start->set = sqlite3_column_type(st, 0) != SQLITE_NULL;
+		start->v = sqlite3_column_int64(st, 0);
+		end->set = sqlite3_column_type(st, 1) != SQLITE_NULL;
+		end->v = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(w->db, w->e, "stripe_subscriptions");
+	return 0;
+}
+
+/*
+ * A row of a child page: upserted like an embedded child.  A subscription
+ * item without a period of its own (2023) gets its subscription's.
+ */
+static int w_child(struct writer *w, const struct stripe_row *r, enum outcome *out)
+{
+	struct sval v[SNAP_COLS_MAX];
+	struct stripe_subscription_item it;
+	size_t nv;
+	int rc, found;
+
+	if (r->kind != STRIPE_SUBSCRIPTION_ITEM || r->u.sub_item.current_period_start.set ||
+	    r->u.sub_item.current_period_end.set)
+		return w_object(w, r, out);
+	it = r->u.sub_item;
+	if ((rc = w_sub_period(w, it.subscription_id, &it.current_period_start,
+			       &it.current_period_end, &found)) != 0)
+		return rc;
+	nv = bind_sub_item(it.subscription_id, &it, v);
+	return w_upsert(w, kind_table(r->kind), v, nv, r->raw_json, out);
+}
+
+/*
+ * A child pagination (cursor c) is complete: delete the children of its
+ * parent (c->scope) that its pages did not list, forget what they listed,
+ * and give a subscription whose period comes from its items (2025+) the
+ * span of all of them, as if they had all been embedded.
+ */
+static int w_children_done(struct writer *w, enum stripe_kind kind,
+			   const struct db_snapshot_cursor *c)
+{
+	char seen[32 + DB_SNAPSHOT_ID_MAX];
+	sqlite3_stmt *st;
+	int rc, t = kind_table(kind);
+
+	seen_scope(c, seen, sizeof seen);
+	if ((rc = w_stmt(w, t, ST_PRUNE_UNSEEN, &st)) != 0)
+		return rc;
+	sqlite3_bind_text(st, 1, c->scope, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, c->pull_run_id);
+	sqlite3_bind_text(st, 3, seen, -1, SQLITE_STATIC);
+	if ((rc = w_step_done(w, st, tables[t].name)) != 0)
+		return rc;
+	w->n->children_deleted += sqlite3_changes(w->db->h);
+	if (!w->s->seen_clear &&
+	    (rc = db_prepare(w->db, "DELETE FROM stripe_pull_seen WHERE pull_run_id = ?1 AND "
+			     "resource = ?2", &w->s->seen_clear, w->e)) != 0)
+		return rc;
+	st = w->s->seen_clear;
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, c->pull_run_id);
+	sqlite3_bind_text(st, 2, seen, -1, SQLITE_STATIC);
+	if ((rc = w_step_done(w, st, "stripe_pull_seen")) != 0 || kind != STRIPE_SUBSCRIPTION_ITEM)
+		return rc;
+	if (!w->s->sub_period_items &&
+	    (rc = db_prepare(w->db, "UPDATE stripe_subscriptions SET current_period_start = "
+			     "(SELECT min(current_period_start) FROM stripe_subscription_items "
+			     "WHERE subscription_id = ?1), current_period_end = "
+			     "(SELECT max(current_period_end) FROM stripe_subscription_items "
+			     "WHERE subscription_id = ?1) WHERE id = ?1 AND period_source = 'items'",
+			     &w->s->sub_period_items, w->e)) != 0)
+		return rc;
+	st = w->s->sub_period_items;
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, c->scope, -1, SQLITE_STATIC);
+	return w_step_done(w, st, "stripe_subscriptions");
+}
+
+/* The parent id of a child row. */
+static const char *child_parent(const struct stripe_row *r)
+{
+	switch (r->kind) {
+	case STRIPE_CHECKOUT_LINE_ITEM: return r->u.line_item.session_id;
+	case STRIPE_SUBSCRIPTION_ITEM: return r->u.sub_item.subscription_id;
+	case STRIPE_INVOICE_LINE: return r->u.invoice_line.invoice_id;
+	default: return NULL;
+	}
+}
+
+/*
+ * The rows of page p.  full_run: the full relist that lists them (rows
+ * are remembered as seen, for its tombstones); mark: mark their pending
+ * events processed; cur: the page's cursor (NULL: none).  A child page on
+ * a cursor (scope = the parent id) remembers its ids as seen by that
+ * pagination, for w_children_done.
+ */
+static int w_page(struct writer *w, const struct stripe_page *p, long long full_run, int mark,
+		  const struct db_snapshot_cursor *cur)
+{
+	char seen[32 + DB_SNAPSHOT_ID_MAX];
+	int child = stripe_kind_parent(p->kind) != STRIPE_NONE;
 	size_t i;
 	int rc;
 
+	if (child && cur)
+		seen_scope(cur, seen, sizeof seen);
 	for (i = 0; i < p->count; i++) {
 		const struct stripe_row *r = &p->rows[i];
 		enum outcome o;
@@ -972,21 +1126,29 @@ static int w_page(struct writer *w, const struct stripe_page *p, long long full_
 		if (t < 0 || r->kind != p->kind)
 			return err_set(w->e, EXIT_SOFTWARE, "snapshot: row %zu of a %s page is a %s",
 				       i, stripe_kind_resource(p->kind), stripe_kind_resource(r->kind));
+		if (child && (!child_parent(r) || (cur && strcmp(child_parent(r), cur->scope) != 0)))
+			return err_set(w->e, EXIT_SOFTWARE, "snapshot: row %zu of a %s page of "
+				       "\"%s\" belongs to \"%s\"", i, stripe_kind_resource(p->kind),
+				       cur ? cur->scope : "", child_parent(r) ? child_parent(r) : "");
 		o = OUT_UNCHANGED;
 		if (r->kind == STRIPE_EVENT)
 			rc = w_event(w, r);
 		else if (r->deleted)
 			rc = tb_tombstones(t) ? w_tombstone(w, t, r->id, r, w->pulled_at) : 0;
-		else if ((rc = w_object(w, r, &o)) == 0)
+		else if ((rc = child ? w_child(w, r, &o) : w_object(w, r, &o)) == 0)
 			count_outcome(w, o);
 		/* met by the relist: a row it wrote carries written_run already */
 		if (rc == 0 && full_run && tb_tombstones(t) && !r->deleted && o == OUT_UNCHANGED)
 			rc = w_seen(w, full_run, stripe_kind_resource(r->kind), r->id);
-		if (rc == 0 && mark && r->kind != STRIPE_EVENT)
+		if (rc == 0 && child && cur)
+			rc = w_seen(w, cur->pull_run_id, seen, r->id);
+		if (rc == 0 && mark && r->kind != STRIPE_EVENT && !child)
 			rc = w_events_of(w, r->id);
 		if (rc)
 			return rc;
 	}
+	if (child && cur && !p->has_more)
+		return w_children_done(w, p->kind, cur);
 	return 0;
 }
 
@@ -1352,7 +1514,7 @@ static int w_objects(struct writer *w, const struct db_snapshot_commit *c)
 		int t = kind_table(r->kind);
 		enum outcome o;
 
-		if (t < 0 || r->kind == STRIPE_EVENT || r->kind == STRIPE_CHECKOUT_LINE_ITEM) {
+		if (t < 0 || r->kind == STRIPE_EVENT || stripe_kind_parent(r->kind) != STRIPE_NONE) {
 			rc = err_set(w->e, EXIT_SOFTWARE, "snapshot: a loose %s object",
 				     stripe_kind_resource(r->kind));
 			break;
@@ -2228,7 +2390,7 @@ int db_snapshot_commit(struct db *db, struct db_snapshot_commit *c,
 	if (full)
 		full_run = c->cursor->pull_run_id;
 	w.full_run = full_run;
-	if ((c->page && (rc = w_page(&w, c->page, full_run, c->mark_events)) != 0) ||
+	if ((c->page && (rc = w_page(&w, c->page, full_run, c->mark_events, c->cursor)) != 0) ||
 	    (c->nobjects && (rc = w_objects(&w, c)) != 0) ||
 	    (c->nprocessed_objects &&
 	     (rc = mark_objects(&w, c->processed_objects, c->nprocessed_objects)) != 0) ||
@@ -2602,7 +2764,7 @@ int db_snapshot_rows_each(struct db *db, enum stripe_kind kind, int include_dele
 {
 	int t = kind_table(kind), ct = kind_child_table(kind), rc;
 
-	if (t < 0 || kind == STRIPE_CHECKOUT_LINE_ITEM)
+	if (t < 0 || stripe_kind_parent(kind) != STRIPE_NONE)
 		return err_set(e, EXIT_SOFTWARE, "snapshot: no checksum of \"%s\"",
 			       stripe_kind_resource(kind));
 	rc = rows_of_table(db, t, -1, include_deleted, fn, arg, NULL, e);
@@ -2627,7 +2789,7 @@ int db_snapshot_checksum(struct db *db, enum stripe_kind kind, int include_delet
 	out[0] = '\0';
 	if (rows)
 		*rows = 0;
-	if (t < 0 || kind == STRIPE_CHECKOUT_LINE_ITEM)
+	if (t < 0 || stripe_kind_parent(kind) != STRIPE_NONE)
 		return err_set(e, EXIT_SOFTWARE, "snapshot: no checksum of \"%s\"",
 			       stripe_kind_resource(kind));
 	sha256_init(&s);

@@ -13,12 +13,19 @@
  * Write rules:
  *   - rows are upserted by id; a row whose typed fields and raw JSON are
  *     unchanged is not rewritten (counted as unchanged, pulled_at kept);
- *   - child rows (subscription items, embedded checkout line items,
- *     invoice lines) are replaced with their parent: upserted, and those
- *     the parent no longer lists deleted, when the parent's embedded list
- *     is complete (has_more false); with has_more they are only upserted
- *     (line items: fetch the line_items endpoint and commit those pages);
- *     a parent whose body has no embedded list at all (an event's
+ * *   - child rows (subscription items, checkout line items, invoice lines)
+ *     are replaced with their parent: upserted, and those the parent no
+ *     longer lists deleted, when the parent's embedded list is complete
+ *     (has_more false); with has_more they are only upserted, and the rest
+ *     comes from the child endpoint (/v1/subscription_items,
+ *     /v1/checkout/sessions/{id}/line_items, /v1/invoices/{id}/lines),
+ *     whose pages are committed on a cursor of the child resource scoped
+ *     to the parent id: its rows are upserted like embedded ones (a 2023
+ *     subscription item takes its stored subscription's period) and
+ *     remembered as seen, and the page that completes the pagination
+ *     deletes the parent's children it did not list (and re-derives a
+ *     2025+ subscription's period from all its items);
+ *   - a parent whose body has no embedded list at all (an event's
  *     snapshot of a checkout session carries no line items) keeps its
  *     children and its line_items_has_more;
  *   - tombstones, never holes: a deleted stub from a retrieve, a *.deleted
@@ -88,7 +95,8 @@ int db_snapshot_require_finished(struct db *db, struct err *e);
 /*
  * One pagination of a run: resource (stripe_kind_resource names) and scope
  * ("" for the whole resource; a window name such as "w3", or a parent id
- * such as a checkout session's for its line items).  The window
+ * for its children: a checkout session's line items, a subscription's
+ * items, an invoice's lines).  The window
  * [created_gte, created_lt) is stored with the cursor; has_* = 0 is open.
  */
 struct db_snapshot_cursor {
@@ -139,7 +147,7 @@ struct db_snapshot_commit {
 	const char *const *processed_events;/* event ids to mark processed */
 	size_t nprocessed_events;
 	/*
-	 * Loose objects of any snapshot kind but events and line items (an
+	 * Loose objects of any snapshot kind but events and children (an
 	 * incremental pull's event snapshots): each upserted like a page's row
 	 * (children, tombstone for a deleted stub), under object_versions[i]
 	 * when that array and entry are not NULL (else stripe_version), and

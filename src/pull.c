@@ -11,12 +11,19 @@
  * shared token buckets allow.  The first final error cancels everything
  * that is still pending; the pull run is then marked failed.
  *
+ * Children: a parent whose embedded list is incomplete (a checkout
+ * session's line items, a subscription's items, an invoice's lines: the
+ * first 10 and has_more) gets a child pager, a cursor of the child
+ * resource whose scope is the parent id, paging the child endpoint from
+ * the top (db_snapshot.c deletes the children it did not list when it
+ * completes).
+ *
  * Resume: a pull run's plan is its cursors.  Windows of a resource are
  * created in one transaction, so a run either has all of a resource's
- * windows or none (then the resource is planned again); a session's
- * line-item cursor is created before the page that names the session is
- * committed.  Continuing a run pages every cursor that is not done from
- * its committed starting_after.
+ * windows or none (then the resource is planned again); a parent's child
+ * cursor is created before the page that names the parent is committed.
+ * Continuing a run pages every cursor that is not done from its committed
+ * starting_after.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -85,6 +92,29 @@ static const struct kind_api apis[] = {
 	{ STRIPE_INVOICE, "/v1/invoices", NULL, NULL, NULL, NULL },
 	{ STRIPE_EVENT, "/v1/events", NULL, NULL, NULL, NULL },
 };
+
+/*
+ * The endpoints of the children of one parent: PREFIX PARENT SUFFIX, or
+ * the parent id as the parameter `param` (prefix alone is the path then).
+ */
+static const struct child_api {
+	enum stripe_kind kind;
+	const char *prefix, *suffix, *param;
+} child_apis[] = {
+	{ STRIPE_CHECKOUT_LINE_ITEM, "/v1/checkout/sessions/", "/line_items", NULL },
+	{ STRIPE_SUBSCRIPTION_ITEM, "/v1/subscription_items", NULL, "subscription" },
+	{ STRIPE_INVOICE_LINE, "/v1/invoices/", "/lines", NULL },
+};
+
+static const struct child_api *child_api_of(enum stripe_kind k)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof child_apis / sizeof child_apis[0]; i++)
+		if (child_apis[i].kind == k)
+			return &child_apis[i];
+	return NULL;
+}
 
 static const struct kind_api *api_of(enum stripe_kind k)
 {
@@ -318,8 +348,8 @@ struct puller {
 	struct idset applied;         /* written from an event (or left to the window) */
 	struct idset windowed;        /* sessions left to the "since" window */
 	struct idset fallback;        /* windowed sessions the window did not hold */
-	struct idset li_started;      /* line-item cursors of run li_run that exist */
-	long long li_run;
+	struct idset children;        /* child cursors of run children_run that exist */
+	long long children_run;       /* ("RESOURCE/PARENT"; see child_add) */
 	int since_started;            /* the "since" window is being paged */
 	struct timespec t0;
 };
@@ -469,12 +499,14 @@ static void on_response(void *udata, const struct stripe_response *r, const stru
  * A request's priority in the client's queue.  A full pull is as long as
  * its busiest endpoint: the line items of checkout sessions, which are
  * only found as session pages arrive and are held to 25/s like any
- * endpoint.  So line-item pages go first, then what reveals them (session
- * pages and the probes that plan the session windows), then the rest.
+ * endpoint.  So child pages (line items, and subscription items and
+ * invoice lines, found the same way) go first, then what reveals the line
+ * items (session pages and the probes that plan the session windows),
+ * then the rest.
  */
 static int job_prio(const struct job *j)
 {
-	if (j->page_kind == STRIPE_CHECKOUT_LINE_ITEM)
+	if (child_api_of(j->page_kind))
 		return 2;
 	return j->kind == STRIPE_CHECKOUT_SESSION && j->type != JOB_RETRIEVE ? 1 : 0;
 }
@@ -484,6 +516,7 @@ static void job_send(struct job *j)
 {
 	struct puller *p = j->p;
 	const struct kind_api *api = api_of(j->kind);
+	const struct child_api *child = child_api_of(j->page_kind);
 	struct stripe_param prm[32];
 	char path[512], gte[24], lt[24], tbuf[24];
 	size_t n = 0;
@@ -496,10 +529,15 @@ static void job_send(struct job *j)
 	}
 	switch (j->type) {
 	case JOB_PAGER:
-		if (j->page_kind == STRIPE_CHECKOUT_LINE_ITEM)
-			snprintf(path, sizeof path, "/v1/checkout/sessions/%s/line_items", j->cur.scope);
-		else
+		if (child && child->param) {
+			snprintf(path, sizeof path, "%s", child->prefix);
+			prm[n++] = (struct stripe_param){ child->param, j->cur.scope };
+		} else if (child) {
+			snprintf(path, sizeof path, "%s%s%s", child->prefix, j->cur.scope,
+				 child->suffix);
+		} else {
 			snprintf(path, sizeof path, "%s", api_of(j->page_kind)->path);
+		}
 		prm[n++] = (struct stripe_param){ "limit", p->limit };
 		if (j->cur.starting_after[0])
 			prm[n++] = (struct stripe_param){ "starting_after", j->cur.starting_after };
@@ -517,7 +555,7 @@ static void job_send(struct job *j)
 					    event_type_kind(event_types[j->stream][i])))
 					prm[n++] = (struct stripe_param){ "types[]",
 									  event_types[j->stream][i] };
-		} else if (j->page_kind != STRIPE_CHECKOUT_LINE_ITEM && api->list_name) {
+		} else if (!child && api->list_name) {
 			prm[n++] = (struct stripe_param){ api->list_name, api->list_value };
 		}
 		break;
@@ -580,74 +618,71 @@ static void start_pager(struct puller *p, enum stripe_kind kind, enum stripe_kin
 }
 
 /*
- * The line-item cursors of the current run that exist (in the database or
- * queued to the writer): those the run had when this process took it up
- * (resume_line_items) and those it opened since.  The set is what lets a
- * session page start its line items without reading the database, which
- * the writer thread owns while the client runs.
+ * The child cursors (line items, subscription items, invoice lines) of the
+ * current run that exist, in the database or queued to the writer: those
+ * the run had when this process took it up (resume_children) and those it
+ * opened since.  With the set a parent page starts its children without
+ * reading the database (the writer thread owns it while the client runs),
+ * and a cursor is never paged twice at once (the pagination completing
+ * first would forget what the other listed).  Returns 1 when key (of
+ * parent kind) is new, 0 when known, -1 with the pull failed.
  */
-static int li_known(struct puller *p, const char *session_id)
+static int child_add(struct puller *p, const struct db_snapshot_cursor *c)
 {
-	if (p->li_run != p->run_id) {
-		idset_free(&p->li_started);
-		p->li_run = p->run_id;
+	char key[sizeof c->resource + sizeof c->scope];
+	struct err e = { 0 };
+	int rc;
+
+	if (p->children_run != p->run_id) {
+		idset_free(&p->children);
+		p->children_run = p->run_id;
 	}
-	return idset_has(&p->li_started, session_id);
-}
-
-static int li_add(struct puller *p, const char *session_id)
-{
-	struct err e;
-
-	li_known(p, session_id);
-	if (idset_add(&p->li_started, session_id) < 0) {
+	snprintf(key, sizeof key, "%s/%s", c->resource, c->scope);
+	if ((rc = idset_add(&p->children, key)) < 0) {
 		err_set(&e, EXIT_SOFTWARE, "out of memory");
-		fail(p, STRIPE_CHECKOUT_SESSION, &e);
-		return -1;
+		fail(p, stripe_kind_parent(stripe_kind_from_resource(c->resource)), &e);
 	}
-	return 0;
+	return rc;
 }
 
 /*
- * Before a page naming session id is committed: open the session's
- * line-items cursor (on the writer, ahead of the page) and page it,
- * unless the run has that cursor already (paged, being paged or done).
+ * Before a page naming parent_id is committed: open the cursor of its
+ * children of child_kind (scope = the parent id) on the writer, ahead of
+ * the page, and page it, unless the run has it already (paged, being paged
+ * or done).  0, or -1 with the pull failed.
  */
-static int start_line_items(struct puller *p, const char *session_id)
+static int start_child_pager(struct puller *p, enum stripe_kind child_kind,
+			     const char *parent_id)
 {
+	enum stripe_kind parent = stripe_kind_parent(child_kind);
 	struct db_snapshot_cursor c;
 	struct err e = { 0 };
+	int rc;
 
-	if (li_known(p, session_id))
-		return 0;
 	memset(&c, 0, sizeof c);
 	c.pull_run_id = p->run_id;
-	snprintf(c.resource, sizeof c.resource, "%s",
-		 stripe_kind_resource(STRIPE_CHECKOUT_LINE_ITEM));
-	snprintf(c.scope, sizeof c.scope, "%s", session_id);
-	if (li_add(p, session_id) != 0)
-		return -1;
-	if (db_snapshot_group_submit_cursor(p->group, &c, "checkout_sessions", &e) != 0) {
+	snprintf(c.resource, sizeof c.resource, "%s", stripe_kind_resource(child_kind));
+	snprintf(c.scope, sizeof c.scope, "%s", parent_id);
+	if ((rc = child_add(p, &c)) <= 0)
+		return rc;
+	if (db_snapshot_group_submit_cursor(p->group, &c, stripe_kind_resource(parent), &e) != 0) {
 		fail(p, STRIPE_NONE, &e);
 		return -1;
 	}
-	start_pager(p, STRIPE_CHECKOUT_SESSION, STRIPE_CHECKOUT_LINE_ITEM, &c);
+	start_pager(p, parent, child_kind, &c);
 	return 0;
 }
 
-static int page_line_items(struct puller *p, const struct stripe_page *pg)
+/* The child pagers of the parents of pg whose embedded lists are incomplete. */
+static int page_children(struct puller *p, const struct stripe_page *pg)
 {
+	enum stripe_kind k;
 	size_t i;
 
-	if (pg->kind != STRIPE_CHECKOUT_SESSION)
-		return 0;
-	for (i = 0; i < pg->count; i++) {
-		const struct stripe_row *r = &pg->rows[i];
-
-		if (!r->deleted && r->u.session.line_items_present &&
-		    r->u.session.line_items_has_more && start_line_items(p, r->id) != 0)
+	for (i = 0; i < pg->count; i++)
+		if ((k = stripe_row_more_children(&pg->rows[i])) != STRIPE_NONE &&
+		    start_child_pager(p, k, pg->rows[i].id) != 0)
 			return -1;
-	}
 	return 0;
 }
 
@@ -812,7 +847,7 @@ static int commit_loose(struct puller *p, struct job *j, struct stripe_page **pg
 {
 	struct db_snapshot_commit cm;
 
-	if (page_line_items(p, *pg) != 0)
+	if (page_children(p, *pg) != 0)
 		return -1;
 	memset(&cm, 0, sizeof cm);
 	cm.page = *pg;
@@ -874,7 +909,7 @@ static void on_probe_top(struct puller *p, struct job *j, struct stripe_page **p
 		fail(p, j->kind, &e);
 		return;
 	}
-	if (page_line_items(p, pg) != 0)
+	if (page_children(p, pg) != 0)
 		return;
 	memset(&cm, 0, sizeof cm);
 	cm.page = pg;
@@ -924,7 +959,7 @@ static void on_pager(struct puller *p, struct job *j, struct stripe_page **pgp,
 		free(j);
 		return;
 	}
-	if (page_line_items(p, pg) != 0) {
+	if (page_children(p, pg) != 0) {
 		free(j);
 		return;
 	}
@@ -993,9 +1028,9 @@ static void on_response(void *udata, const struct stripe_response *r, const stru
 	if (j->type == JOB_RETRIEVE)
 		rc = stripe_rows_parse_object_doc(r->doc, r->body, r->body_len, j->kind, &pg,
 						   &pe);
-	else if (j->page_kind == STRIPE_CHECKOUT_LINE_ITEM)
-		rc = stripe_rows_parse_line_items_doc(r->doc, r->body, r->body_len, j->cur.scope,
-						       &pg, &pe);
+	else if (child_api_of(j->page_kind))
+		rc = stripe_rows_parse_children_doc(r->doc, r->body, r->body_len, j->page_kind,
+						    j->cur.scope, &pg, &pe);
 	else
 		rc = stripe_rows_parse_page_doc(r->doc, r->body, r->body_len, j->page_kind, &pg,
 						 &pe);
@@ -1101,23 +1136,26 @@ static int run_failed(struct puller *p, int rc, struct err *e)
 }
 
 /*
- * Page line-item cursors of the run that are not done, and an incremental
+ * Page the child cursors of the run that are not done, and an incremental
  * run's "since" window of sessions (a full run pages its own windows).
  */
-static void resume_line_items(struct puller *p, const struct cursor_list *l)
+static void resume_children(struct puller *p, const struct cursor_list *l)
 {
 	size_t i;
 
 	for (i = 0; i < l->n; i++) {
 		enum stripe_kind k = stripe_kind_from_resource(l->v[i].resource);
 
-		if (k == STRIPE_CHECKOUT_LINE_ITEM && li_add(p, l->v[i].scope) != 0)
-			return;
-		if (l->v[i].done)
+		if (child_api_of(k)) {
+			int rc = child_add(p, &l->v[i]);
+
+			if (rc < 0)
+				return;
+			if (rc == 1 && !l->v[i].done)
+				start_pager(p, stripe_kind_parent(k), k, &l->v[i]);
+		} else if (l->v[i].done) {
 			continue;
-		if (k == STRIPE_CHECKOUT_LINE_ITEM)
-			start_pager(p, STRIPE_CHECKOUT_SESSION, STRIPE_CHECKOUT_LINE_ITEM, &l->v[i]);
-		else if (k == STRIPE_CHECKOUT_SESSION && strcmp(l->v[i].scope, "since") == 0 &&
+		} else if (k == STRIPE_CHECKOUT_SESSION && strcmp(l->v[i].scope, "since") == 0 &&
 			 !p->since_started) {
 			p->since_started = 1;
 			start_pager(p, STRIPE_CHECKOUT_SESSION, STRIPE_CHECKOUT_SESSION, &l->v[i]);
@@ -1136,6 +1174,7 @@ static int run_full(struct puller *p, unsigned mask, struct err *e)
 	int k, rc, any;
 
 	memset(p->rs, 0, sizeof p->rs);
+	idset_free(&p->children);
 	/* the run's start: relist epoch and, for a relist of everything, the events cursor */
 	memset(&start, 0, sizeof start);
 	start.pull_run_id = p->run_id;
@@ -1188,7 +1227,7 @@ static int run_full(struct puller *p, unsigned mask, struct err *e)
 				job_send(j);
 		}
 	}
-	resume_line_items(p, &l);
+	resume_children(p, &l);
 	free(l.v);
 	if ((rc = run_client(p, e)) != 0)
 		return run_failed(p, rc, e);
@@ -1273,7 +1312,7 @@ static void start_retrieve(struct puller *p, enum stripe_kind kind, const char *
 enum act {
 	ACT_MARK,       /* superseded: its newest event is applied, or older than a relist */
 	ACT_APPLY,      /* write its newest event's data.object */
-	ACT_APPLY_LI,   /* the same, then page its line items (a session) */
+	ACT_APPLY_LI,   /* the same, then page its children (line items, items, lines) */
 	ACT_WINDOW,     /* a new session: re-listed with its line items (the "since" window) */
 	ACT_RETRIEVE    /* the snapshot is not enough: GET it */
 };
@@ -1316,9 +1355,11 @@ static const struct stripe_row *plan_object(const struct act_plan *pl, size_t i)
  *     PULL_CLOCK_SKEW_SEC: Stripe's clock against ours): the snapshot is
  *     already newer than every pending event; mark them processed;
  *   - else the newest event's data.object is the object's state after its
- *     last change we know of: apply it, unless it is not enough --
- *     a subscription without its complete items list, an invoice without
- *     lines (retrieve those), a checkout session without line items whose
+ *     last change we know of: apply it, then page its children when its
+ *     embedded list is incomplete (a subscription's items, an invoice's
+ *     lines, a session's line items: has_more), unless it is not enough --
+ *     a subscription without items, an invoice without lines (retrieve
+ *     those), a checkout session without line items whose
  *     line items the snapshot does not hold yet (a new session: re-listed
  *     in the "since" window when created after window_floor, else applied
  *     and its line items paged).  A session's line items never change once
@@ -1364,12 +1405,12 @@ static int decide(struct puller *p, enum stripe_kind kind, const char *id,
 	}
 	switch (kind) {
 	case STRIPE_SUBSCRIPTION:
-		if (obj->u.subscription.items_present && !obj->u.subscription.items_has_more)
-			pl->act[i] = ACT_APPLY;
+		if (obj->u.subscription.items_present)
+			pl->act[i] = obj->u.subscription.items_has_more ? ACT_APPLY_LI : ACT_APPLY;
 		return 0;
 	case STRIPE_INVOICE:
 		if (obj->u.invoice.lines_present)
-			pl->act[i] = ACT_APPLY;
+			pl->act[i] = obj->u.invoice.lines_has_more ? ACT_APPLY_LI : ACT_APPLY;
 		return 0;
 	case STRIPE_CHECKOUT_SESSION:
 		if (obj->u.session.line_items_present) {
@@ -1426,14 +1467,50 @@ static int since_window(struct puller *p, long long gte, long long created)
 }
 
 /*
+ * Commit the snapshots of the objects of b planned act, a transaction per
+ * resource (for its figures); ACT_APPLY_LI leaves their events pending.
+ * rows and vers: room for b->n entries.
+ */
+static int commit_acts(struct puller *p, const struct pending *b, const struct act_plan *pl,
+		       enum act act, const struct stripe_row **rows, const char **vers,
+		       struct err *e)
+{
+	struct db_snapshot_counts n;
+	struct db_snapshot_commit cm;
+	size_t i, nrows;
+	int k, rc;
+
+	for (k = 0; k < PULL_NKINDS; k++) {
+		nrows = 0;
+		for (i = 0; i < b->n; i++)
+			if (pl->act[i] == act && b->kinds[i] == pull_kinds[k]) {
+				vers[nrows] = pl->versions[i];
+				rows[nrows++] = plan_object(pl, i);
+			}
+		if (!nrows)
+			continue;
+		memset(&cm, 0, sizeof cm);
+		memset(&n, 0, sizeof n);
+		cm.objects = rows;
+		cm.object_versions = vers;
+		cm.nobjects = nrows;
+		cm.objects_keep_pending = act == ACT_APPLY_LI;
+		if ((rc = db_snapshot_commit(p->db, &cm, &n, e)) != 0)
+			return rc;
+		add_counts(fig(p, pull_kinds[k]), &n);
+	}
+	return 0;
+}
+
+/*
  * Act on one batch of changed objects: decide each (decide()), then
- *   1. commit the snapshots of sessions whose line items must be paged,
- *      leaving their events pending, and open their line-item cursors
+ *   1. commit the snapshots of objects whose children must be paged,
+ *      leaving their events pending, and open their child cursors
  *      (a pull killed in between decides them again: nothing is lost);
  *   2. commit every other snapshot, each object's pending events marked
  *      processed with it, and the superseded objects' marks, in one
  *      transaction;
- *   3. queue the retrieves, the line-item pagers and the "since" window.
+ *   3. queue the retrieves, the child pagers and the "since" window.
  * The caller runs the client.
  */
 static int apply_batch(struct puller *p, const struct pending *b, const long long *last_full,
@@ -1442,10 +1519,9 @@ static int apply_batch(struct puller *p, const struct pending *b, const long lon
 	struct act_plan pl;
 	const struct stripe_row **rows = NULL;
 	const char **vers = NULL, **marks = NULL;
-	size_t i, nrows = 0, nmarks = 0;
+	size_t i, nmarks = 0;
 	long long gte = 0;
-	int rc = 0, any_window = 0, k;
-	struct db_snapshot_counts n = { 0 };
+	int rc = 0, any_window = 0;
 	struct db_snapshot_commit cm;
 
 	memset(&pl, 0, sizeof pl);
@@ -1496,54 +1572,25 @@ static int apply_batch(struct puller *p, const struct pending *b, const long lon
 		else if (idset_add(&p->windowed, b->ids[i]) < 0 || idset_add(&p->applied, b->ids[i]) < 0)
 			goto oom;
 	}
-	/* 1. sessions with line items to page: rows first, events left pending */
+	/* 1. objects with children to page: rows first, events left pending */
+	if ((rc = commit_acts(p, b, &pl, ACT_APPLY_LI, rows, vers, e)) != 0)
+		goto out;
 	for (i = 0; i < b->n; i++)
-		if (pl.act[i] == ACT_APPLY_LI) {
-			vers[nrows] = pl.versions[i];
-			rows[nrows++] = plan_object(&pl, i);
-		}
-	if (nrows) {
-		memset(&cm, 0, sizeof cm);
-		cm.objects = rows;
-		cm.object_versions = vers;
-		cm.nobjects = nrows;
-		cm.objects_keep_pending = 1;
-		if ((rc = db_snapshot_commit(p->db, &cm, &n, e)) != 0)
-			goto out;
-		add_counts(fig(p, STRIPE_CHECKOUT_SESSION), &n);
-		for (i = 0; i < b->n; i++)
-			if (pl.act[i] == ACT_APPLY_LI && start_line_items(p, b->ids[i]) != 0) {
-				rc = p->err.code;
-				*e = p->err;
-				goto out;
-			}
-		/* the cursors went to the writer: the commits below are direct */
-		if (group_flush(p) != 0) {
+		if (pl.act[i] == ACT_APPLY_LI &&
+		    start_child_pager(p, stripe_kind_child(b->kinds[i]), b->ids[i]) != 0) {
 			rc = p->err.code;
 			*e = p->err;
 			goto out;
 		}
+	/* the cursors went to the writer: the commits below are direct */
+	if (group_flush(p) != 0) {
+		rc = p->err.code;
+		*e = p->err;
+		goto out;
 	}
-	/* 2. the other snapshots, a transaction per resource (for its figures),
-	 * each object's events marked with it; then the marks */
-	for (k = 0; k < PULL_NKINDS; k++) {
-		nrows = 0;
-		for (i = 0; i < b->n; i++)
-			if (pl.act[i] == ACT_APPLY && b->kinds[i] == pull_kinds[k]) {
-				vers[nrows] = pl.versions[i];
-				rows[nrows++] = plan_object(&pl, i);
-			}
-		if (!nrows)
-			continue;
-		memset(&cm, 0, sizeof cm);
-		memset(&n, 0, sizeof n);
-		cm.objects = rows;
-		cm.object_versions = vers;
-		cm.nobjects = nrows;
-		if ((rc = db_snapshot_commit(p->db, &cm, &n, e)) != 0)
-			goto out;
-		add_counts(fig(p, pull_kinds[k]), &n);
-	}
+	/* 2. the other snapshots, each object's events marked with it; then the marks */
+	if ((rc = commit_acts(p, b, &pl, ACT_APPLY, rows, vers, e)) != 0)
+		goto out;
 	for (i = 0; i < b->n; i++)
 		if (pl.act[i] == ACT_MARK || pl.act[i] == ACT_APPLY_LI)
 			marks[nmarks++] = b->ids[i];
@@ -1566,7 +1613,7 @@ static int apply_batch(struct puller *p, const struct pending *b, const long lon
 				goto oom;
 		}
 	}
-	/* 3. retrieves (the window and the line-item pagers are queued already) */
+	/* 3. retrieves (the window and the child pagers are queued already) */
 	for (i = 0; i < b->n; i++)
 		if (pl.act[i] == ACT_RETRIEVE) {
 			if (idset_add(&p->fetched, b->ids[i]) < 0)
@@ -1739,6 +1786,7 @@ static int run_incremental(struct puller *p, unsigned mask, struct err *e)
 	idset_free(&p->applied);
 	idset_free(&p->windowed);
 	idset_free(&p->fallback);
+	idset_free(&p->children);
 	p->since_started = 0;
 	p->save_events = mask == ALL_MASK;
 	p->events_open = 0;
@@ -1788,7 +1836,7 @@ static int run_incremental(struct puller *p, unsigned mask, struct err *e)
 	for (s = 0; s < NSTREAMS; s++)
 		if (c[s].resource[0] && !c[s].done)
 			start_pager(p, STRIPE_EVENT, STRIPE_EVENT, &c[s]);
-	resume_line_items(p, &l);
+	resume_children(p, &l);
 	free(l.v);
 	if ((rc = run_client(p, e)) != 0)
 		return run_failed(p, rc, e);
@@ -1938,6 +1986,6 @@ out:
 	idset_free(&p.applied);
 	idset_free(&p.windowed);
 	idset_free(&p.fallback);
-	idset_free(&p.li_started);
+	idset_free(&p.children);
 	return rc;
 }

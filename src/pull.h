@@ -19,7 +19,8 @@
  *      PULL_OVERLAP_SEC; each changed object takes the data.object of its
  *      newest event (Stripe's events carry full snapshots), and is
  *      retrieved only where that snapshot is not enough (a subscription
- *      whose items list is incomplete, an invoice without lines); new
+ *      without items, an invoice without lines; one whose embedded items
+ *      or lines have more is applied and its children paged); new
  *      checkout sessions, whose events carry no line items, are re-listed
  *      with their line items in one created-time window; plus a bounded
  *      re-check of objects whose non-final state had a deadline pass in
@@ -36,7 +37,14 @@
  * limit and shared token bucket decide what goes), each page committed
  * with its cursor; when every window of a resource is done its relist is
  * finished (absent rows tombstoned).  The events cursor is set to the
- * full run's start time when it relisted every resource.
+ * full run's start time when it relisted every resource.  A parent whose
+ * embedded children (subscription items, invoice lines, session line
+ * items) have more gets a child pager (cursor scope = the parent id).
+ *
+ * Threads: the client and the parsing run on the caller's thread; the
+ * parsed pages go to the writer thread of a db_snapshot_group, which owns
+ * the database connection while the client runs (see db_snapshot.h);
+ * whatever else pull.c does with the database comes after a flush.
  *
  * Nothing here prints or exits; progress is reported through a callback.
  */

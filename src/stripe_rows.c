@@ -65,6 +65,8 @@ static const struct {
 	[STRIPE_REFUND] = { "refund", "refunds" },
 	[STRIPE_INVOICE] = { "invoice", "invoices" },
 	[STRIPE_EVENT] = { "event", "events" },
+	[STRIPE_SUBSCRIPTION_ITEM] = { "subscription_item", "subscription_items" },
+	[STRIPE_INVOICE_LINE] = { "line_item", "invoice_lines" },
 };
 
 const char *stripe_kind_object(enum stripe_kind kind)
@@ -95,6 +97,48 @@ enum stripe_kind stripe_kind_from_object(const char *type)
 		if (strcmp(type, kind_names[k].object) == 0)
 			return (enum stripe_kind)k;
 	return STRIPE_NONE;
+}
+
+enum stripe_kind stripe_kind_child(enum stripe_kind parent)
+{
+	switch (parent) {
+	case STRIPE_SUBSCRIPTION: return STRIPE_SUBSCRIPTION_ITEM;
+	case STRIPE_CHECKOUT_SESSION: return STRIPE_CHECKOUT_LINE_ITEM;
+	case STRIPE_INVOICE: return STRIPE_INVOICE_LINE;
+	default: return STRIPE_NONE;
+	}
+}
+
+enum stripe_kind stripe_kind_parent(enum stripe_kind child)
+{
+	switch (child) {
+	case STRIPE_SUBSCRIPTION_ITEM: return STRIPE_SUBSCRIPTION;
+	case STRIPE_CHECKOUT_LINE_ITEM: return STRIPE_CHECKOUT_SESSION;
+	case STRIPE_INVOICE_LINE: return STRIPE_INVOICE;
+	default: return STRIPE_NONE;
+	}
+}
+
+enum stripe_kind stripe_row_more_children(const struct stripe_row *r)
+{
+	int more = 0;
+
+	if (!r || r->deleted)
+		return STRIPE_NONE;
+	switch (r->kind) {
+	case STRIPE_SUBSCRIPTION:
+		more = r->u.subscription.items_present && r->u.subscription.items_has_more;
+		break;
+	case STRIPE_CHECKOUT_SESSION:
+		more = r->u.session.line_items_present && r->u.session.line_items_has_more;
+		break;
+	case STRIPE_INVOICE:
+		more = r->u.invoice.lines_present && r->u.invoice.lines_has_more;
+		break;
+	default:
+		break;
+	}
+	return more ? stripe_kind_child(r->kind) : STRIPE_NONE;
 }
 
 /* --- page memory ------------------------------------------------------ */
@@ -600,7 +644,25 @@ static int check_type(struct pctx *c, const struct jval *o, const char *type)
 	return 0;
 }
 
-static int parse_sub_items(struct pctx *c, const struct jval *o, struct stripe_subscription *r)
+/* One subscription item at v; c names it. */
+static int parse_sub_item_fields(struct pctx *c, const struct jval *v,
+				 struct stripe_subscription_item *it)
+{
+	int rc;
+
+	if ((rc = get_id(c, v, "id", REQ, &it->id)) != 0 ||
+	    (rc = check_type(c, v, "subscription_item")) != 0 ||
+	    (rc = get_int(c, v, "created", OPT, &it->created)) != 0 ||
+	    (rc = get_count(c, v, "quantity", OPT, &it->quantity)) != 0 ||
+	    (rc = get_int(c, v, "current_period_start", OPT, &it->current_period_start)) != 0 ||
+	    (rc = get_int(c, v, "current_period_end", OPT, &it->current_period_end)) != 0 ||
+	    (rc = parse_price_ref(c, v, "price", &it->price)) != 0)
+		return rc;
+	return dump_raw(c, v, &it->raw_json);
+}
+
+static int parse_sub_items(struct pctx *c, const struct jval *o, const char *id,
+			   struct stripe_subscription *r)
 {
 	const struct jval *v = NULL;
 	const struct jval *data;
@@ -614,20 +676,11 @@ static int parse_sub_items(struct pctx *c, const struct jval *o, struct stripe_s
 	if (!(r->items = page_calloc(c, n, sizeof *r->items)))
 		return oom(c->e);
 	for (i = 0; i < n; i++) {
-		struct stripe_subscription_item *it = &r->items[i];
 		struct pctx sub;
 
+		r->items[i].subscription_id = id;
 		if ((rc = element(c, &sub, "items", data, i, &v)) != 0 ||
-		    (rc = get_id(&sub, v, "id", REQ, &it->id)) != 0 ||
-		    (rc = check_type(&sub, v, "subscription_item")) != 0 ||
-		    (rc = get_int(&sub, v, "created", OPT, &it->created)) != 0 ||
-		    (rc = get_count(&sub, v, "quantity", OPT, &it->quantity)) != 0 ||
-		    (rc = get_int(&sub, v, "current_period_start", OPT,
-				  &it->current_period_start)) != 0 ||
-		    (rc = get_int(&sub, v, "current_period_end", OPT,
-				  &it->current_period_end)) != 0 ||
-		    (rc = parse_price_ref(&sub, v, "price", &it->price)) != 0 ||
-		    (rc = dump_raw(&sub, v, &it->raw_json)) != 0)
+		    (rc = parse_sub_item_fields(&sub, v, &r->items[i])) != 0)
 			return rc;
 	}
 	r->nitems = n;
@@ -671,7 +724,8 @@ static void derive_period(struct stripe_subscription *r)
 		r->period_source = "items";
 }
 
-static int parse_subscription(struct pctx *c, const struct jval *o, struct stripe_subscription *r)
+static int parse_subscription(struct pctx *c, const struct jval *o, const char *id,
+			      struct stripe_subscription *r)
 {
 	int rc;
 
@@ -689,7 +743,7 @@ static int parse_subscription(struct pctx *c, const struct jval *o, struct strip
 	    (rc = get_int(c, o, "current_period_start", OPT, &r->current_period_start)) != 0 ||
 	    (rc = get_int(c, o, "current_period_end", OPT, &r->current_period_end)) != 0 ||
 	    (rc = get_metadata(c, o, "metadata", &r->metadata)) != 0 ||
-	    (rc = parse_sub_items(c, o, r)) != 0)
+	    (rc = parse_sub_items(c, o, id, r)) != 0)
 		return rc;
 	derive_period(r);
 	return 0;
@@ -783,6 +837,7 @@ static int parse_invoice_line(struct pctx *c, const struct jval *v, struct strip
 	struct pctx sub;
 	int rc;
 
+	l->proration = -1;
 	if ((rc = get_id(c, v, "id", REQ, &l->id)) != 0 ||
 	    (rc = check_type(c, v, "line_item")) != 0 ||
 	    (rc = get_int(c, v, "amount", REQ, &l->amount)) != 0 ||
@@ -855,7 +910,8 @@ static int parse_invoice_line(struct pctx *c, const struct jval *v, struct strip
 	return dump_raw(c, v, &l->raw_json);
 }
 
-static int parse_invoice(struct pctx *c, const struct jval *o, struct stripe_invoice *r)
+static int parse_invoice(struct pctx *c, const struct jval *o, const char *id,
+			 struct stripe_invoice *r)
 {
 	const struct jval *parent = NULL, *details = NULL, *trans, *data;
 	const struct jval *v = NULL;
@@ -925,7 +981,7 @@ static int parse_invoice(struct pctx *c, const struct jval *o, struct stripe_inv
 	if (!(r->lines = page_calloc(c, n, sizeof *r->lines)))
 		return oom(c->e);
 	for (i = 0; i < n; i++) {
-		r->lines[i].proration = -1;
+		r->lines[i].invoice_id = id;
 		if ((rc = element(c, &sub, "lines", data, i, &v)) != 0 ||
 		    (rc = parse_invoice_line(&sub, v, &r->lines[i])) != 0)
 			return rc;
@@ -934,7 +990,7 @@ static int parse_invoice(struct pctx *c, const struct jval *o, struct stripe_inv
 	return 0;
 }
 
-static int parse_row(struct pctx *c, const struct jval *o, enum stripe_kind kind, const char *session_id,
+static int parse_row(struct pctx *c, const struct jval *o, enum stripe_kind kind, const char *parent_id,
 		     struct stripe_row *row);
 
 /* An event: its data.object is parsed too when trueup keeps rows of it. */
@@ -960,7 +1016,7 @@ static int parse_event(struct pctx *c, const struct jval *o, struct stripe_event
 		return rc;
 	r->object_id = oid;
 	r->object_kind = stripe_kind_from_object(r->object_type);
-	if (r->object_kind == STRIPE_EVENT || r->object_kind == STRIPE_CHECKOUT_LINE_ITEM)
+	if (r->object_kind == STRIPE_EVENT || stripe_kind_parent(r->object_kind) != STRIPE_NONE)
 		r->object_kind = STRIPE_NONE;
 	if (r->object_kind != STRIPE_NONE) {
 		struct pctx oc = { .e = c->e, .mem = c->mem };
@@ -984,15 +1040,35 @@ static int parse_event(struct pctx *c, const struct jval *o, struct stripe_event
 }
 
 /*
- * One object of kind at o into row.  c->where names it until its id is
- * read; from then on messages name the object type and id.
+ * A child from its own page names its parent, when it does, as the
+ * parent whose page was asked for: key (a string id) must be parent_id.
  */
-static int parse_row(struct pctx *c, const struct jval *o, enum stripe_kind kind, const char *session_id,
+static int check_parent(struct pctx *c, const struct jval *o, const char *key,
+			const char *parent_id)
+{
+	const char *ref = NULL;
+	char buf[64];
+	int rc;
+
+	if ((rc = get_ref(c, o, key, OPT, &ref)) != 0)
+		return rc;
+	if (ref && strcmp(ref, parent_id) != 0)
+		return perr(c, key, "is \"%s\", expected \"%s\"", excerpt(ref, buf, sizeof buf),
+			    parent_id);
+	return 0;
+}
+
+/*
+ * One object of kind at o into row (parent_id: a child's parent).  c->where
+ * names it until its id is read; from then on messages name the object
+ * type and id.
+ */
+static int parse_row(struct pctx *c, const struct jval *o, enum stripe_kind kind, const char *parent_id,
 		     struct stripe_row *row)
 {
 	const char *want = stripe_kind_object(kind), *type = NULL;
 	char buf[64];
-	int rc, stub = -1;
+	int rc, stub = -1, child = stripe_kind_parent(kind) != STRIPE_NONE;
 
 	c->what = want;
 	c->id = NULL;
@@ -1013,14 +1089,13 @@ static int parse_row(struct pctx *c, const struct jval *o, enum stripe_kind kind
 	    (rc = dump_raw(c, o, &row->raw_json)) != 0)
 		return rc;
 	if (stub == 1) {
-		if (kind == STRIPE_EVENT || kind == STRIPE_CHECKOUT_LINE_ITEM)
+		if (kind == STRIPE_EVENT || child)
 			return perr(c, "deleted", "is true on an object that cannot be deleted");
 		row->deleted = 1;
 		return 0;
 	}
 	if ((rc = get_bool(c, o, "livemode", OPT, &row->livemode)) != 0 ||
-	    (rc = get_int(c, o, "created",
-			  kind == STRIPE_CHECKOUT_LINE_ITEM ? OPT : REQ, &row->created)) != 0)
+	    (rc = get_int(c, o, "created", child ? OPT : REQ, &row->created)) != 0)
 		return rc;
 	switch (kind) {
 	case STRIPE_CUSTOMER:
@@ -1030,19 +1105,26 @@ static int parse_row(struct pctx *c, const struct jval *o, enum stripe_kind kind
 	case STRIPE_PRICE:
 		return parse_price(c, o, &row->u.price);
 	case STRIPE_SUBSCRIPTION:
-		return parse_subscription(c, o, &row->u.subscription);
+		return parse_subscription(c, o, row->id, &row->u.subscription);
 	case STRIPE_CHECKOUT_SESSION:
 		return parse_session(c, o, row->id, &row->u.session);
 	case STRIPE_CHECKOUT_LINE_ITEM:
-		row->u.line_item.session_id = session_id;
-		if ((rc = parse_line_item_fields(c, o, &row->u.line_item)) != 0)
+		row->u.line_item.session_id = parent_id;
+		return parse_line_item_fields(c, o, &row->u.line_item);
+	case STRIPE_SUBSCRIPTION_ITEM:
+		row->u.sub_item.subscription_id = parent_id;
+		if ((rc = check_parent(c, o, "subscription", parent_id)) != 0)
 			return rc;
-		row->raw_json = row->u.line_item.raw_json;
-		return 0;
+		return parse_sub_item_fields(c, o, &row->u.sub_item);
+	case STRIPE_INVOICE_LINE:
+		row->u.invoice_line.invoice_id = parent_id;
+		if ((rc = check_parent(c, o, "invoice", parent_id)) != 0)
+			return rc;
+		return parse_invoice_line(c, o, &row->u.invoice_line);
 	case STRIPE_REFUND:
 		return parse_refund(c, o, &row->u.refund);
 	case STRIPE_INVOICE:
-		return parse_invoice(c, o, &row->u.invoice);
+		return parse_invoice(c, o, row->id, &row->u.invoice);
 	case STRIPE_EVENT:
 		return parse_event(c, o, &row->u.event);
 	default:
@@ -1091,7 +1173,7 @@ static int page_start(const char *body, size_t len, struct jdoc *doc, enum strip
 
 /* A list body: check the envelope, then parse each element of data. */
 static int parse_list(const char *body, size_t len, struct jdoc *doc, enum stripe_kind kind,
-		      const char *session_id, struct stripe_page **out, struct err *e)
+		      const char *parent_id, struct stripe_page **out, struct err *e)
 {
 	struct stripe_page *p;
 	struct pctx c = { .e = e };
@@ -1124,7 +1206,7 @@ static int parse_list(const char *body, size_t len, struct jdoc *doc, enum strip
 	p->is_list = 1;
 	p->has_more = jv_is_true(more);
 	n = data->n;
-	if (session_id && !(session_id = mem_keep(p->mem, strdup(session_id)))) {
+	if (parent_id && !(parent_id = mem_keep(p->mem, strdup(parent_id)))) {
 		rc = oom(e);
 		goto fail;
 	}
@@ -1136,7 +1218,7 @@ static int parse_list(const char *body, size_t len, struct jdoc *doc, enum strip
 		snprintf(where, sizeof where, "%s: data[%zu]", label, i);
 		c.where = where;
 		v = i == 0 ? jv_first(data) : jv_next(data, v);
-		if ((rc = parse_row(&c, v, kind, session_id, &p->rows[i])) != 0)
+		if ((rc = parse_row(&c, v, kind, parent_id, &p->rows[i])) != 0)
 			goto fail;
 	}
 	p->count = n;
@@ -1158,25 +1240,47 @@ int stripe_rows_parse_page_doc(struct jdoc *doc, const char *body, size_t len,
 			       enum stripe_kind kind, struct stripe_page **out, struct err *e)
 {
 	*out = NULL;
-	if (kind == STRIPE_CHECKOUT_LINE_ITEM)
-		return err_set(e, EXIT_SOFTWARE, "stripe rows: line items need their session");
+	if (stripe_kind_parent(kind) != STRIPE_NONE)
+		return err_set(e, EXIT_SOFTWARE, "stripe rows: %s need their parent",
+			       stripe_kind_resource(kind));
 	return parse_list(body, len, doc, kind, NULL, out, e);
+}
+
+int stripe_rows_parse_children(const char *body, size_t len, enum stripe_kind kind,
+			       const char *parent_id, struct stripe_page **out, struct err *e)
+{
+	return stripe_rows_parse_children_doc(NULL, body, len, kind, parent_id, out, e);
+}
+
+int stripe_rows_parse_children_doc(struct jdoc *doc, const char *body, size_t len,
+				   enum stripe_kind kind, const char *parent_id,
+				   struct stripe_page **out, struct err *e)
+{
+	enum stripe_kind parent = stripe_kind_parent(kind);
+
+	*out = NULL;
+	if (parent == STRIPE_NONE)
+		return err_set(e, EXIT_SOFTWARE, "stripe rows: %s have no parent",
+			       stripe_kind_resource(kind));
+	if (!parent_id || !id_ok(parent_id))
+		return err_set(e, EXIT_SOFTWARE, "stripe rows: bad %s id",
+			       stripe_kind_object(parent));
+	return parse_list(body, len, doc, kind, parent_id, out, e);
 }
 
 int stripe_rows_parse_line_items(const char *body, size_t len, const char *session_id,
 				 struct stripe_page **out, struct err *e)
 {
-	return stripe_rows_parse_line_items_doc(NULL, body, len, session_id, out, e);
+	return stripe_rows_parse_children_doc(NULL, body, len, STRIPE_CHECKOUT_LINE_ITEM,
+					      session_id, out, e);
 }
 
 int stripe_rows_parse_line_items_doc(struct jdoc *doc, const char *body, size_t len,
 				     const char *session_id, struct stripe_page **out,
 				     struct err *e)
 {
-	*out = NULL;
-	if (!session_id || !id_ok(session_id))
-		return err_set(e, EXIT_SOFTWARE, "stripe rows: bad checkout session id");
-	return parse_list(body, len, doc, STRIPE_CHECKOUT_LINE_ITEM, session_id, out, e);
+	return stripe_rows_parse_children_doc(doc, body, len, STRIPE_CHECKOUT_LINE_ITEM,
+					      session_id, out, e);
 }
 
 int stripe_rows_parse_object(const char *body, size_t len, enum stripe_kind kind,
@@ -1195,8 +1299,9 @@ int stripe_rows_parse_object_doc(struct jdoc *doc, const char *body, size_t len,
 	int rc;
 
 	*out = NULL;
-	if (kind == STRIPE_CHECKOUT_LINE_ITEM)
-		return err_set(e, EXIT_SOFTWARE, "stripe rows: line items need their session");
+	if (stripe_kind_parent(kind) != STRIPE_NONE)
+		return err_set(e, EXIT_SOFTWARE, "stripe rows: %s need their parent",
+			       stripe_kind_resource(kind));
 	snprintf(label, sizeof label, "%s object", stripe_kind_object(kind));
 	if ((rc = page_start(body, len, doc, kind, label, &p, &root, e)) != 0)
 		return rc;

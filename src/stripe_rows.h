@@ -50,6 +50,8 @@ enum stripe_kind {
 	STRIPE_REFUND,
 	STRIPE_INVOICE,
 	STRIPE_EVENT,
+	STRIPE_SUBSCRIPTION_ITEM,    /* a page of /v1/subscription_items?subscription={id} */
+	STRIPE_INVOICE_LINE,         /* a page of /v1/invoices/{id}/lines */
 	STRIPE_KIND_COUNT
 };
 
@@ -99,6 +101,7 @@ struct stripe_price {
 };
 
 struct stripe_subscription_item {
+	const char *subscription_id;    /* the subscription it belongs to */
 	const char *id;
 	struct stripe_int created, quantity;
 	struct stripe_int current_period_start, current_period_end;
@@ -150,6 +153,7 @@ struct stripe_refund {
 };
 
 struct stripe_invoice_line {
+	const char *invoice_id;         /* the invoice it belongs to */
 	const char *id, *description;
 	char currency[4];
 	struct stripe_int amount, quantity, period_start, period_end;
@@ -200,6 +204,8 @@ struct stripe_row {
 		struct stripe_subscription subscription;
 		struct stripe_checkout_session session;
 		struct stripe_line_item line_item;
+		struct stripe_subscription_item sub_item;
+		struct stripe_invoice_line invoice_line;
 		struct stripe_refund refund;
 		struct stripe_invoice invoice;
 		struct stripe_event event;
@@ -221,19 +227,30 @@ struct stripe_page {
 
 /*
  * Parse a list page body ({"object":"list","data":[...],"has_more":...}) of
- * kind (not STRIPE_CHECKOUT_LINE_ITEM: see below).  On success *out is a
- * page the caller frees with stripe_page_free().  On failure *out is NULL
- * and e holds EXIT_DATAERR and one line naming the object and field
+ * kind (not a child kind: see below).  On success *out is a page the
+ * caller frees with stripe_page_free().  On failure *out is NULL and e
+ * holds EXIT_DATAERR and one line naming the object and field
  * (EXIT_SOFTWARE when out of memory).
  */
 int stripe_rows_parse_page(const char *body, size_t len, enum stripe_kind kind,
 			   struct stripe_page **out, struct err *e);
 
 /*
- * Parse a list page of /v1/checkout/sessions/{session_id}/line_items: rows
- * of kind STRIPE_CHECKOUT_LINE_ITEM whose session_id is session_id (copied).
- * Same ownership and failures as stripe_rows_parse_page().
+ * Parse a list page of the children of one parent: kind is
+ *   STRIPE_CHECKOUT_LINE_ITEM  /v1/checkout/sessions/{parent_id}/line_items
+ *   STRIPE_SUBSCRIPTION_ITEM   /v1/subscription_items?subscription={parent_id}
+ *   STRIPE_INVOICE_LINE        /v1/invoices/{parent_id}/lines
+ * Rows are read exactly as the parent's embedded list is read (both
+ * shapes), with their parent id set (copied): u.line_item.session_id,
+ * u.sub_item.subscription_id, u.invoice_line.invoice_id.  A child naming
+ * another parent (an item's `subscription`, a line's `invoice`) is
+ * EXIT_DATAERR.  A bad kind or parent id is EXIT_SOFTWARE.  Same ownership
+ * and failures as stripe_rows_parse_page().
  */
+int stripe_rows_parse_children(const char *body, size_t len, enum stripe_kind kind,
+			       const char *parent_id, struct stripe_page **out, struct err *e);
+
+/* stripe_rows_parse_children(body, len, STRIPE_CHECKOUT_LINE_ITEM, session_id, ...). */
 int stripe_rows_parse_line_items(const char *body, size_t len, const char *session_id,
 				 struct stripe_page **out, struct err *e);
 
@@ -247,9 +264,9 @@ int stripe_rows_parse_object(const char *body, size_t len, enum stripe_kind kind
 			     struct stripe_page **out, struct err *e);
 
 /*
- * The same three, for a body the caller has read already (the client
- * checks every response body with jdoc_parse; reading it again here would
- * cost as much as the first time).  doc must be jdoc_parse of exactly
+ * The same, for a body the caller has read already (the client checks
+ * every response body with jdoc_parse; reading it again here would cost
+ * as much as the first time).  doc must be jdoc_parse of exactly
  * body[0..len): the page takes a reference to it (jdoc_ref), and copies
  * the raw JSON of each object out of body, which is only read during the
  * call.  doc NULL: parse body, as the functions above.
@@ -257,11 +274,25 @@ int stripe_rows_parse_object(const char *body, size_t len, enum stripe_kind kind
 struct jdoc;
 int stripe_rows_parse_page_doc(struct jdoc *doc, const char *body, size_t len,
 			       enum stripe_kind kind, struct stripe_page **out, struct err *e);
+int stripe_rows_parse_children_doc(struct jdoc *doc, const char *body, size_t len,
+				   enum stripe_kind kind, const char *parent_id,
+				   struct stripe_page **out, struct err *e);
 int stripe_rows_parse_line_items_doc(struct jdoc *doc, const char *body, size_t len,
 				     const char *session_id, struct stripe_page **out,
 				     struct err *e);
 int stripe_rows_parse_object_doc(struct jdoc *doc, const char *body, size_t len,
 				 enum stripe_kind kind, struct stripe_page **out, struct err *e);
+
+/*
+ * Children: the kind of the children of a parent kind (STRIPE_NONE for a
+ * kind without), the parent kind of a child kind (STRIPE_NONE for a kind
+ * that is not a child), and the kind of children a parsed row has more of
+ * than its body embeds (its embedded list has has_more: page them with
+ * stripe_rows_parse_children), else STRIPE_NONE.
+ */
+enum stripe_kind stripe_kind_child(enum stripe_kind parent);
+enum stripe_kind stripe_kind_parent(enum stripe_kind child);
+enum stripe_kind stripe_row_more_children(const struct stripe_row *r);
 
 /* Free a page and everything its rows point at; NULL is fine. */
 void stripe_page_free(struct stripe_page *p);

@@ -4,7 +4,8 @@
 #
 # Starts fakestripe on port 0 (fixture data, generated data, a rate-limited
 # instance), checks auth, pagination, cursors, created filters, subscription
-# status filtering, line-item expansion, events, both object shapes, injected
+# status filtering, line-item expansion, subscription items and invoice lines
+# beyond the 10 embedded, events, both object shapes, injected
 # faults, latency, rate limiting, mutation + events, the request log and
 # stats, then stops every instance with SIGTERM and checks a clean exit.
 # Last line: "N passed, N failed"; exit status 1 on any failure.
@@ -14,6 +15,7 @@
 FAKESTRIPE=${FAKESTRIPE:-build/default/fakestripe}
 case "$FAKESTRIPE" in /*) ;; *) FAKESTRIPE=$T_TOP/$FAKESTRIPE ;; esac
 FIX=$T_TOP/fixtures/stripe/basic
+KIDS=$T_TOP/fixtures/stripe/children
 KEY=sk_test_selftest_$$
 NOW=1777680000
 PIDS=()
@@ -93,9 +95,10 @@ start_fake B --generate 3000 --seed 42 --log "$T_TMP/b.log"
 start_fake O --data "$FIX" --now $NOW --shape 2023
 start_fake G --generate 400 --seed 5 --shape 2023
 start_fake R --generate 200 --seed 1 --rate-global 1000 --rate-endpoint 3
+start_fake K --data "$KIDS" --now $NOW --shape asis --log "$T_TMP/k.log"
 
 t_begin "each instance prints its port first"
-for n in A B O G R; do
+for n in A B O G R K; do
 	v=${n}_PORT
 	[ -n "${!v}" ] || t_fail "instance $n did not print 'listening on' ($(head -c 300 "$T_TMP/$n.err"))"
 done
@@ -234,6 +237,122 @@ expect_eq retrieve "$(jqo '.line_items.data | length')" 10
 get "$B_PORT" "/v1/checkout/sessions?limit=100&expand%5B%5D=data.line_items"
 [ "$(jqo '[.data[] | select(.line_items.has_more)] | length')" -gt 0 ] ||
 	t_fail "generated data has no session with more than 10 line items"
+t_end
+
+# children ID PATH QUERY LIST: walk (limit 7) the children endpoint PATH
+# with QUERY; the ids in order land in $T_TMP/kids, page count in $PAGES;
+# the fixture's own list (LIST: items or lines of object ID) in $T_TMP/want.
+children() {
+	local id=$1 path=$2 query=$3 list=$4 file
+	file=$([ "$list" = items ] && echo subscriptions || echo invoices)
+	jq -r --arg id "$id" --arg l "$list" '.[] | select(.id == $id) | .[$l].data[].id' \
+		"$KIDS/$file.json" >"$T_TMP/want"
+	walk "$K_PORT" "$path" "$query"
+	cut -d' ' -f1 "$T_TMP/walk" >"$T_TMP/kids"
+}
+
+t_begin "subscriptions and invoices embed 10 children with has_more; their endpoints page them all"
+get "$K_PORT" "/v1/subscriptions?limit=100"
+expect_eq embedded "$(jqo '[.data[] | "\(.id) \(.items.data | length) \(.items.has_more) \(.items.total_count)"] | join(",")')" \
+	"sub_TuKidsSmall2Itms 2 false 2,sub_TuKidsOld12Items 10 true 12,sub_TuKidsBig23Items 10 true 23"
+expect_eq url "$(jqo '.data[-1].items.url')" "/v1/subscription_items?subscription=sub_TuKidsBig23Items"
+get "$K_PORT" "/v1/invoices/in_TuKidsNew31Lines"
+expect_eq retrieve "$(jqo '"\(.lines.data | length) \(.lines.has_more) \(.lines.url)"')" \
+	"10 true /v1/invoices/in_TuKidsNew31Lines/lines"
+children sub_TuKidsBig23Items /v1/subscription_items "&subscription=sub_TuKidsBig23Items" items
+expect_eq "23 items in 4 pages, the fixture's order" "$(wc -l <"$T_TMP/kids") $PAGES" "23 4"
+cmp -s "$T_TMP/kids" "$T_TMP/want" || t_fail "subscription items differ from the fixture"
+expect_eq "items name their subscription" "$(jqo '[.data[].subscription] | unique | join(",")')" \
+	sub_TuKidsBig23Items
+children in_TuKidsNew31Lines /v1/invoices/in_TuKidsNew31Lines/lines "" lines
+expect_eq "31 lines in 5 pages, the fixture's order" "$(wc -l <"$T_TMP/kids") $PAGES" "31 5"
+cmp -s "$T_TMP/kids" "$T_TMP/want" || t_fail "invoice lines differ from the fixture"
+expect_eq "2026 lines" "$(jqo '.data[0] | "\(.object) \(.invoice) \(.pricing.price_details.price != null)"')" \
+	"line_item in_TuKidsNew31Lines true"
+children in_TuKidsOld14Lines /v1/invoices/in_TuKidsOld14Lines/lines "" lines
+expect_eq "14 lines (2023 shape)" "$(wc -l <"$T_TMP/kids") $(jqo '.data[0].price.object')" "14 price"
+get "$K_PORT" "/v1/invoices/in_TuKidsOld14Lines/lines?limit=3&ending_before=$(sed -n 10p "$T_TMP/want")"
+expect_eq ending_before "$(jqo '[.data[].id] | join(" ")')" "$(sed -n 7,9p "$T_TMP/want" | tr '\n' ' ' | sed 's/ $//')"
+get "$K_PORT" "/v1/invoices/in_TuKidsNew31Lines/lines?limit=31"
+expect_eq "limit = the whole list" "$(jqo '"\(.data | length) \(.has_more)"')" "31 false"
+t_end
+
+t_begin "children endpoints: auth, limit, unknown parameter or cursor, missing or unknown parent"
+NOAUTH=1 get "$K_PORT" "/v1/subscription_items?subscription=sub_TuKidsBig23Items"
+expect_error 401 - -
+NOAUTH=1 get "$K_PORT" /v1/invoices/in_TuKidsNew31Lines/lines
+expect_error 401 - -
+for l in 0 101 x; do
+	get "$K_PORT" "/v1/subscription_items?subscription=sub_TuKidsBig23Items&limit=$l"
+	expect_error 400 limit -
+	get "$K_PORT" "/v1/invoices/in_TuKidsNew31Lines/lines?limit=$l"
+	expect_error 400 limit -
+done
+get "$K_PORT" "/v1/subscription_items?subscription=sub_TuKidsBig23Items&price=price_x"
+expect_error 400 price parameter_unknown
+get "$K_PORT" "/v1/invoices/in_TuKidsNew31Lines/lines?expand%5B%5D=data.price"
+expect_error 400 expand -
+get "$K_PORT" "/v1/subscription_items?limit=3"
+expect_error 400 subscription parameter_missing
+get "$K_PORT" "/v1/subscription_items?subscription=sub_nope"
+expect_error 404 subscription resource_missing
+get "$K_PORT" /v1/invoices/in_nope/lines
+expect_error 404 invoice resource_missing
+get "$K_PORT" "/v1/subscription_items?subscription=sub_TuKidsBig23Items&starting_after=si_nope"
+expect_error 400 starting_after resource_missing
+get "$K_PORT" /v1/invoices/in_TuKidsNew31Lines/items
+expect_error 404 - -
+t_end
+
+t_begin "generated data: about 1 in 200 subscriptions and invoices have more than 10 children"
+get "$B_PORT" /_fake/children
+nitems=$(jqo .subscription_items); nlines=$(jqo .invoice_lines)
+big=0; after=""
+for i in $(seq 1 8); do
+	get "$B_PORT" "/v1/subscriptions?status=all&limit=100${after:+&starting_after=$after}"
+	big=$((big + $(jqo '[.data[] | select(.items.has_more)] | length')))
+	[ "$(jqo .has_more)" = true ] || break
+	after=$(jqo '.data[-1].id')
+done
+get "$B_PORT" /_fake/health
+nsubs=$(jqo .counts.subscriptions)
+expect_eq "big subscriptions (1 in 200 of $nsubs)" "$big" $((nsubs / 200))
+[ "$nitems" -gt "$nsubs" ] || t_fail "$nitems items for $nsubs subscriptions"
+[ "$nlines" -gt 0 ] || t_fail "no invoice lines"
+bigi=0; after=""
+for i in $(seq 1 8); do
+	get "$B_PORT" "/v1/invoices?limit=100${after:+&starting_after=$after}"
+	bigi=$((bigi + $(jqo '[.data[] | select(.lines.has_more)] | length')))
+	[ "$(jqo .has_more)" = true ] || break
+	after=$(jqo '.data[-1].id')
+done
+[ "$bigi" -ge 3 ] || t_fail "$bigi invoices with more than 10 lines, want 3 or more"
+t_end
+
+t_begin "children endpoints: faults, stats and the request log"
+ctl "$K_PORT" /_fake/faults '{"clear":true,"faults":[{"kind":"500","every":1,"path":"/v1/subscription_items","retry":true},{"kind":"truncate","every":1,"path":"/v1/invoices/in_TuKidsNew31Lines/lines"}]}'
+get "$K_PORT" "/v1/subscription_items?subscription=sub_TuKidsBig23Items"
+expect_error 500 - -
+grep -qi '^stripe-should-retry: true' "$T_TMP/h" || t_fail "no Stripe-Should-Retry"
+get "$K_PORT" /v1/invoices/in_TuKidsNew31Lines/lines
+[ "$CURL_RC" != 0 ] || t_fail "truncated body read whole"
+ctl "$K_PORT" /_fake/faults '{"clear":true}'
+get "$K_PORT" /_fake/stats
+expect_eq "stats by route" "$(jqo '"\(.by_path["GET /v1/subscription_items"] > 0) \(.by_path["GET /v1/invoices/{id}/lines"] > 0)"')" "true true"
+awk -F'\t' '$7 == "GET /v1/subscription_items" && $8 == "500" {f=1} END {exit !f}' "$T_TMP/k.log" ||
+	t_fail "no logged 500 on GET /v1/subscription_items"
+awk -F'\t' '$7 == "GET /v1/invoices/{id}/lines" && $8 == "truncate" {f=1} END {exit !f}' "$T_TMP/k.log" ||
+	t_fail "no logged truncate on GET /v1/invoices/{id}/lines"
+t_end
+
+t_begin "mutation: an update of a big subscription changes its last item; the event embeds 10"
+ctl "$K_PORT" /_fake/mutate '{"resource":"subscriptions","action":"update","id":"sub_TuKidsBig23Items"}'
+eid=$(jqo '.mutations[0].events[0]')
+get "$K_PORT" "/v1/events?limit=1"
+expect_eq event "$(jqo '.data[0] | "\(.id) \(.data.object.items.data | length) \(.data.object.items.has_more)"')" "$eid 10 true"
+get "$K_PORT" "/v1/subscription_items?subscription=sub_TuKidsBig23Items&limit=100"
+want=$(jq '.[] | select(.id == "sub_TuKidsBig23Items") | .items.data[22].quantity' "$KIDS/subscriptions.json")
+[ "$(jqo '.data[22].quantity')" -gt "$want" ] || t_fail "item 23's quantity did not grow"
 t_end
 
 t_begin "events: types[] filter, 30-day window, type wildcard"
@@ -409,7 +528,7 @@ expect_eq oversize "$(cat "$T_OUT")" 431
 t_end
 
 t_begin "SIGTERM stops every instance cleanly (exit 0)"
-for n in A B O G R F1 F2; do
+for n in A B O G R K F1 F2; do
 	v=${n}_PID
 	kill -TERM "${!v}"
 	wait "${!v}"; rc=$?

@@ -6,7 +6,9 @@
 # row, a wrong key (exit 77 with the request id, snapshot untouched),
 # SIGTERM (exit 75, then a second pull resumes), kill -9 at random points
 # of a slow pull followed by a pull that completes (integrity_check ok and
-# the same snapshot as a clean pull), and that the key never reaches
+# the same snapshot as a clean pull; the same while a slow pull pages
+# subscription items and invoice lines beyond the first 10, one per page),
+# and that the key never reaches
 # stderr, the JSON log, stdout or the database files.  The equality,
 # fault and incremental proofs are in tests/unit/test_pull.c.
 . "$(dirname "$0")/lib.sh"
@@ -52,8 +54,27 @@ pull_env() {  # pull_env PORT: the environment of a pull against that fake
 	export TRUEUP_STRIPE_API_BASE=http://127.0.0.1:$1 STRIPE_API_KEY=$KEY TRUEUP_PULL_BACKOFF_MS=5
 }
 
+# kill_pulls DB TIMES MIN FROM SPAN PAGE: TIMES pulls into a new DB (page
+# size PAGE), each killed with -9 after 0.FROM0 .. 0.(FROM+SPAN-1)9 s; the
+# database passes integrity_check after each; at least MIN were killed
+# before they finished.
+kill_pulls() {
+	local db=$1 times=$2 min=$3 from=$4 span=$5 page=$6 i pid killed=0
+	run_raw --config "$CFG" --db "$db" init
+	for i in $(seq 1 "$times"); do
+		"$TRUEUP" --config "$CFG" --db "$db" pull --page-size "$page" >/dev/null 2>&1 &
+		pid=$!
+		sleep "0.$((RANDOM % span + from))$((RANDOM % 10))"
+		kill -9 "$pid" 2>/dev/null && killed=$((killed + 1))
+		wait "$pid" 2>/dev/null
+		[ "$(sqlite3 "$db" 'PRAGMA integrity_check')" = ok ] || t_fail "integrity_check after kill $i"
+	done
+	[ "$killed" -ge "$min" ] || t_fail "only $killed pulls were killed before they finished"
+}
+
 start_fake fx --data "$T_TOP/fixtures/stripe/basic" --now 1777680000
 start_fake slow --generate 4000 --seed 11 --latency 40
+start_fake kids --data "$T_TOP/fixtures/stripe/children" --now 1777680000 --shape asis --latency 25
 
 # A pull into empty tables builds their secondary indexes at the end of
 # each relist (007_pull_bulk.sql): whatever happens, the indexes a pull
@@ -159,22 +180,30 @@ t_end
 
 t_begin "pull: kill -9 at 10 random points, then pull: integrity ok, same snapshot"
 K=$T_TMP/kill.db
-run_raw --config "$CFG" --db "$K" init
-killed=0
-for i in $(seq 1 10); do
-	"$TRUEUP" --config "$CFG" --db "$K" pull --page-size 10 >/dev/null 2>&1 &
-	pid=$!
-	sleep "0.$((RANDOM % 4 + 1))$((RANDOM % 10))"
-	kill -9 "$pid" 2>/dev/null && killed=$((killed + 1))
-	wait "$pid" 2>/dev/null
-	[ "$(sqlite3 "$K" 'PRAGMA integrity_check')" = ok ] || t_fail "integrity_check after kill $i"
-done
-[ "$killed" -ge 5 ] || t_fail "only $killed pulls were killed before they finished"
+kill_pulls "$K" 10 5 1 4 10
 run_raw --config "$CFG" --db "$K" pull --page-size 10
 expect_status 0
 [ "$(sqlite3 "$K" 'PRAGMA integrity_check')" = ok ] || t_fail "integrity_check"
 [ "$(snap_sum "$K")" = "$CLEAN_SUM" ] || t_fail "snapshot after kills differs from a clean one"
 [ "$(indexes_of "$K")" = "$FRESH_INDEXES" ] || t_fail "indexes differ after the kills"
+t_end
+
+t_begin "pull: kill -9 while paging children (page size 1), then pull: same snapshot"
+pull_env "$kids_PORT"
+KC=$T_TMP/kids-clean.db
+T_NO_DEFAULTS=1 run_raw --config "$CFG" --db "$KC" init
+T_NO_DEFAULTS=1 run_raw --config "$CFG" --db "$KC" pull --page-size 1
+expect_status 0
+[ "$(sqlite3 "$KC" 'SELECT count(*) FROM stripe_subscription_items')" = 37 ] ||
+	t_fail "clean pull: $(sqlite3 "$KC" 'SELECT count(*) FROM stripe_subscription_items') items, want 37"
+[ "$(sqlite3 "$KC" 'SELECT count(*) FROM stripe_invoice_lines')" = 46 ] ||
+	t_fail "clean pull: $(sqlite3 "$KC" 'SELECT count(*) FROM stripe_invoice_lines') lines, want 46"
+K=$T_TMP/kids-kill.db
+kill_pulls "$K" 6 3 2 5 1
+run_raw --config "$CFG" --db "$K" pull --page-size 1
+expect_status 0
+[ "$(snap_sum "$K")" = "$(snap_sum "$KC")" ] || t_fail "snapshot after kills differs from a clean one"
+[ "$(sqlite3 "$K" 'SELECT count(*) FROM stripe_pull_seen')" = 0 ] || t_fail "seen rows left over"
 t_end
 
 for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done

@@ -363,19 +363,61 @@ static int list_match(struct ctx *c, enum res r, uint64_t pos, const struct list
 	return 1;
 }
 
+/* Children shown in an embedded list (Stripe's first page of them). */
+#define EMBED_MAX 10
+
+/* The list object {"object":"list","data":first 10 of all,"has_more","url"}. */
+static json_t *embedded_list(json_t *all, const char *url)
+{
+	size_t n = json_array_size(all);
+	json_t *data = json_array();
+	for (size_t i = 0; i < n && i < EMBED_MAX; i++)
+		json_array_append(data, json_array_get(all, i));
+	return json_pack("{s:s, s:o, s:b, s:i, s:s}", "object", "list", "data", data,
+			 "has_more", n > EMBED_MAX, "total_count", (int)n, "url", url);
+}
+
+/* A subscription's items or an invoice's lines as Stripe embeds them: the
+ * store holds the whole list, the object shows the first 10 and has_more
+ * (an event's data.object too).  Other objects are left alone. */
+static void embed_children(json_t *o, enum res r)
+{
+	char url[160];
+	const char *key, *id = json_string_value(json_object_get(o, "id"));
+	if (r == R_EVENTS) {
+		json_t *d = json_object_get(json_object_get(o, "data"), "object");
+		const char *type = json_string_value(json_object_get(d, "object"));
+		if (type && !strcmp(type, "subscription"))
+			embed_children(d, R_SUBSCRIPTIONS);
+		else if (type && !strcmp(type, "invoice"))
+			embed_children(d, R_INVOICES);
+		return;
+	}
+	if (r == R_SUBSCRIPTIONS) {
+		key = "items";
+		snprintf(url, sizeof url, "/v1/subscription_items?subscription=%s", id ? id : "");
+	} else if (r == R_INVOICES) {
+		key = "lines";
+		snprintf(url, sizeof url, "/v1/invoices/%s/lines", id ? id : "");
+	} else {
+		return;
+	}
+	json_t *all = json_object_get(json_object_get(o, key), "data");
+	if (json_array_size(all) <= EMBED_MAX)
+		return;
+	json_object_set_new(o, key, embedded_list(all, url));
+}
+
 /* Embed session line items: {"object":"list","data":first 10,...}. */
 static void embed_line_items(struct ctx *c, json_t *sess, uint64_t pos)
 {
 	json_t *all = store_line_items(&c->fk->store, pos, c->shape);
-	size_t n = json_array_size(all);
-	json_t *data = json_array();
-	for (size_t i = 0; i < n && i < 10; i++)
-		json_array_append(data, json_array_get(all, i));
 	char url[160];
 	snprintf(url, sizeof url, "/v1/checkout/sessions/%s/line_items",
 		 json_string_value(json_object_get(sess, "id")));
-	json_object_set_new(sess, "line_items", json_pack("{s:s, s:o, s:b, s:s}", "object", "list",
-		"data", data, "has_more", n > 10, "url", url));
+	json_t *l = embedded_list(all, url);
+	json_object_del(l, "total_count");
+	json_object_set_new(sess, "line_items", l);
 	json_decref(all);
 }
 
@@ -479,6 +521,7 @@ static void handle_list(struct ctx *c, enum res r)
 			continue;
 		if (q.expand_line_items)
 			embed_line_items(c, o, found[i]);
+		embed_children(o, r);
 		json_array_append_new(data, o);
 	}
 	char url[64];
@@ -502,16 +545,65 @@ static void handle_retrieve(struct ctx *c, enum res r, const char *id)
 	}
 	if (expand && !json_object_get(o, "deleted"))
 		embed_line_items(c, o, (uint64_t)pos);
+	embed_children(o, r);
 	set_body(c->resp, 200, o);
 }
 
+/* One page of the children all (the parent's whole list, in its order):
+ * limit, starting_after / ending_before by child id, as Stripe pages. */
+static void page_children(struct ctx *c, const struct listq *q, json_t *all, const char *url,
+			  const char *noun)
+{
+	size_t n = json_array_size(all), start = 0, end = n;
+	const char *cursor = q->after ? q->after : q->before;
+	if (cursor) {
+		size_t k;
+		for (k = 0; k < n; k++)
+			if (!strcmp(cursor, json_string_value(json_object_get(json_array_get(all, k), "id"))))
+				break;
+		if (k == n) {
+			api_error(c, 400, "invalid_request_error", "resource_missing",
+				  q->after ? "starting_after" : "ending_before", "No such %s: '%s'",
+				  noun, cursor);
+			return;
+		}
+		if (q->after)
+			start = k + 1;
+		else
+			end = k;
+	}
+	int has_more;
+	if (q->before) {
+		start = end > (size_t)q->limit ? end - (size_t)q->limit : 0;
+		has_more = start > 0;
+	} else {
+		if (end - start > (size_t)q->limit)
+			end = start + (size_t)q->limit;
+		has_more = end < n;
+	}
+	json_t *data = json_array();
+	for (size_t k = start; k < end; k++)
+		json_array_append(data, json_array_get(all, k));
+	set_body(c->resp, 200, list_object(url, data, has_more));
+}
+
+/* The pagination parameters of a children endpoint; 0 or -1 (400 set).
+ * Parameters the caller reads must be read before (reject_unused). */
+static int children_query(struct ctx *c, struct listq *q)
+{
+	int dummy;
+	memset(q, 0, sizeof *q);
+	if (parse_limit(c, q) < 0 || parse_cursors(c, q) < 0 ||
+	    parse_expand(c, NULL, &dummy) < 0 || reject_unused(c) < 0)
+		return -1;
+	return 0;
+}
+
+/* GET /v1/checkout/sessions/{id}/line_items */
 static void handle_line_items(struct ctx *c, const char *id)
 {
 	struct listq q;
-	memset(&q, 0, sizeof q);
-	int dummy;
-	if (parse_limit(c, &q) < 0 || parse_cursors(c, &q) < 0 ||
-	    parse_expand(c, NULL, &dummy) < 0 || reject_unused(c) < 0)
+	if (children_query(c, &q) < 0)
 		return;
 	const struct store *st = &c->fk->store;
 	int64_t pos = store_find(st, R_SESSIONS, id);
@@ -521,41 +613,52 @@ static void handle_line_items(struct ctx *c, const char *id)
 		return;
 	}
 	json_t *all = store_line_items(st, (uint64_t)pos, c->shape);
-	size_t n = json_array_size(all), start = 0, end = n;
-	const char *cursor = q.after ? q.after : q.before;
-	if (cursor) {
-		size_t k;
-		for (k = 0; k < n; k++)
-			if (!strcmp(cursor, json_string_value(json_object_get(json_array_get(all, k), "id"))))
-				break;
-		if (k == n) {
-			json_decref(all);
-			api_error(c, 400, "invalid_request_error", "resource_missing",
-				  q.after ? "starting_after" : "ending_before", "No such line item: '%s'",
-				  cursor);
-			return;
-		}
-		if (q.after)
-			start = k + 1;
-		else
-			end = k;
-	}
-	int has_more;
-	if (q.before) {
-		start = end > (size_t)q.limit ? end - (size_t)q.limit : 0;
-		has_more = start > 0;
-	} else {
-		if (end - start > (size_t)q.limit)
-			end = start + (size_t)q.limit;
-		has_more = end < n;
-	}
-	json_t *data = json_array();
-	for (size_t k = start; k < end; k++)
-		json_array_append(data, json_array_get(all, k));
-	json_decref(all);
 	char url[160];
 	snprintf(url, sizeof url, "/v1/checkout/sessions/%s/line_items", id);
-	set_body(c->resp, 200, list_object(url, data, has_more));
+	page_children(c, &q, all, url, "line item");
+	json_decref(all);
+}
+
+/* GET /v1/invoices/{id}/lines and GET /v1/subscription_items?subscription=
+ * (required): the parent's whole list, paged. */
+static void handle_sub_lines(struct ctx *c, enum res r, const char *id)
+{
+	struct listq q;
+	if (r == R_SUBSCRIPTIONS) {
+		id = param(c, "subscription");
+		if (!id) {
+			children_query(c, &q);   /* a bad parameter is told first */
+			if (c->resp->status)
+				return;
+			api_error(c, 400, "invalid_request_error", "parameter_missing",
+				  "subscription", "Missing required param: subscription.");
+			return;
+		}
+	}
+	if (children_query(c, &q) < 0)
+		return;
+	const struct store *st = &c->fk->store;
+	int64_t pos = store_find(st, r, id);
+	json_t *o = pos >= 0 ? store_object(st, r, (uint64_t)pos, c->shape) : NULL;
+	if (!o || json_object_get(o, "deleted")) {
+		json_decref(o);
+		api_error(c, 404, "invalid_request_error", "resource_missing",
+			  r == R_SUBSCRIPTIONS ? "subscription" : "invoice", "No such %s: '%s'",
+			  res_info[r].noun, id);
+		return;
+	}
+	json_t *all = json_object_get(json_object_get(o, r == R_SUBSCRIPTIONS ? "items" : "lines"),
+				      "data");
+	char url[160];
+	if (r == R_SUBSCRIPTIONS)
+		snprintf(url, sizeof url, "/v1/subscription_items");
+	else
+		snprintf(url, sizeof url, "/v1/invoices/%s/lines", id);
+	json_t *none = json_array();
+	page_children(c, &q, all ? all : none, url,
+		      r == R_SUBSCRIPTIONS ? "subscription item" : "invoice line item");
+	json_decref(none);
+	json_decref(o);
 }
 
 /* ---- control API -------------------------------------------------------- */
@@ -604,6 +707,8 @@ static void handle_control(struct ctx *c)
 		else
 			set_body(c->resp, 200, res);
 		json_decref(j);
+	} else if (!strcmp(c->path, "/_fake/children") && !strcmp(m, "GET")) {
+		set_body(c->resp, 200, store_child_counts(&fk->store));
 	} else if (!strcmp(c->path, "/_fake/health") && !strcmp(m, "GET")) {
 		json_t *counts = json_object();
 		for (int r = 0; r < R_COUNT; r++)
@@ -697,8 +802,13 @@ void api_handle(struct fake *fk, const struct request *req, struct response *res
 	const char *rest = "";
 	enum res r = strncmp(c.path, "/v1/", 4) ? R_COUNT : route_resource(c.path + 4, &rest);
 	char id[256] = "";
-	int line_items = 0;
-	if (r != R_COUNT && *rest == '/') {
+	/* a children endpoint: the suffix of its route */
+	const char *child = NULL;
+	if (!strcmp(c.path, "/v1/subscription_items")) {
+		r = R_SUBSCRIPTIONS;
+		child = "";
+	}
+	if (r != R_COUNT && !child && *rest == '/') {
 		const char *s = rest + 1;
 		size_t n = strcspn(s, "/");
 		if (n == 0 || n >= sizeof id) {
@@ -707,8 +817,9 @@ void api_handle(struct fake *fk, const struct request *req, struct response *res
 			memcpy(id, s, n);
 			id[n] = 0;
 			if (s[n] == '/') {
-				if (r == R_SESSIONS && !strcmp(s + n, "/line_items"))
-					line_items = 1;
+				if ((r == R_SESSIONS && !strcmp(s + n, "/line_items")) ||
+				    (r == R_INVOICES && !strcmp(s + n, "/lines")))
+					child = s + n;
 				else
 					r = R_COUNT;
 			}
@@ -720,8 +831,11 @@ void api_handle(struct fake *fk, const struct request *req, struct response *res
 			  "can help at https://support.stripe.com/.", req->method, c.path);
 		return;
 	}
-	snprintf(resp->route, sizeof resp->route, "%s /v1/%s%s", req->method, res_info[r].path,
-		 line_items ? "/{id}/line_items" : id[0] ? "/{id}" : "");
+	if (child && !id[0])
+		snprintf(resp->route, sizeof resp->route, "%s %s", req->method, c.path);
+	else
+		snprintf(resp->route, sizeof resp->route, "%s /v1/%s%s%s", req->method,
+			 res_info[r].path, id[0] ? "/{id}" : "", child ? child : "");
 	if (strcmp(req->method, "GET") != 0) {
 		add_header(resp, "Allow", "GET");
 		api_error(&c, 405, "invalid_request_error", NULL, NULL,
@@ -763,8 +877,10 @@ void api_handle(struct fake *fk, const struct request *req, struct response *res
 	default:
 		break;
 	}
-	if (line_items)
+	if (child && r == R_SESSIONS)
 		handle_line_items(&c, id);
+	else if (child)
+		handle_sub_lines(&c, r, id);
 	else if (id[0])
 		handle_retrieve(&c, r, id);
 	else

@@ -144,6 +144,10 @@ json_t *store_object(const struct store *st, enum res r, uint64_t pos, enum shap
 /* Line items of the session at pos (array, new reference; empty if none). */
 json_t *store_line_items(const struct store *st, uint64_t pos, enum shape s);
 
+/* Children (whole lists) of the live subscriptions, invoices and sessions:
+ * {"subscription_items","invoice_lines","checkout_line_items"}; new ref. */
+json_t *store_child_counts(const struct store *st);
+
 /* Mutate: change/delete/add objects and append matching events.  spec is
  * {"count":N} or {"fraction":F} plus optional "resource", "action", "id",
  * "seed"; the result object lists what changed.  NULL + err on bad spec. */

@@ -216,12 +216,17 @@ static void price_params(const struct gen *g, uint64_t j, struct price_p *p)
 	}
 }
 
+/* Every BIG_EVERY-th subscription (index ≡ BIG_EVERY - 1) has 11..30 items,
+ * more than Stripe embeds (10): its invoices have as many lines. */
+#define BIG_EVERY 200
+#define SUB_ITEMS_MAX 30
+
 struct sub_p {
 	uint64_t customer;
 	const char *status;
 	int nitems;
-	uint64_t price[3];
-	int64_t qty[3];
+	uint64_t price[SUB_ITEMS_MAX];
+	int64_t qty[SUB_ITEMS_MAX];
 	const char *currency;
 	int64_t created, period_start, period_end, canceled_at, trial_end;
 	int cancel_at_period_end;
@@ -255,20 +260,26 @@ static void sub_params(const struct gen *g, uint64_t i, struct sub_p *s)
 		    h < 93 ? "canceled" : h < 96 ? "unpaid" : h < 98 ? "incomplete" :
 		    "incomplete_expired";
 	uint64_t hn = H(g, R_SUBSCRIPTIONS, i, 3) % 100;
-	s->nitems = hn < 80 ? 1 : hn < 95 ? 2 : 3;
+	int big = i % BIG_EVERY == BIG_EVERY - 1;
+	s->nitems = big ? 11 + (int)(H(g, R_SUBSCRIPTIONS, i, 40) % 20) :
+		    hn < 80 ? 1 : hn < 95 ? 2 : 3;
 	struct price_p pp;
 	s->price[0] = pick_price(g, R_SUBSCRIPTIONS, i, 4, gi, 1, NULL);
 	price_params(g, s->price[0], &pp);
 	s->currency = pp.currency;
 	for (int k = 0; k < s->nitems; k++) {
+		/* (the draws of items 0..2 are those of the small subscriptions;
+		 * a big one may repeat a price: an old account has few of them) */
+		unsigned kp = k < 3 ? 4 + (unsigned)k : 100 + (unsigned)k;
+		unsigned kq = k < 3 ? 10 + (unsigned)k : 200 + (unsigned)k;
 		if (k > 0) {
-			s->price[k] = pick_price(g, R_SUBSCRIPTIONS, i, 4 + (unsigned)k, gi, 1, s->currency);
-			if (s->price[k] == s->price[0]) {
+			s->price[k] = pick_price(g, R_SUBSCRIPTIONS, i, kp, gi, 1, s->currency);
+			if (s->price[k] == s->price[0] && !big) {
 				s->nitems = k;
 				break;
 			}
 		}
-		uint64_t q = H(g, R_SUBSCRIPTIONS, i, 10 + (unsigned)k);
+		uint64_t q = H(g, R_SUBSCRIPTIONS, i, kq);
 		s->qty[k] = q % 100 < 60 ? 1 : (int64_t)(2 + q % 49);
 	}
 	s->created = created_g(g, gi);
@@ -643,7 +654,11 @@ static json_t *gen_invoice(const struct gen *g, uint64_t i, enum shape s)
 {
 	json_t *o = obj_base(g, R_INVOICES, i, T_INVOICE, s);
 	uint64_t gi = global_of(R_INVOICES, i);
-	uint64_t si = pick(g, R_INVOICES, i, 2, count_before(R_SUBSCRIPTIONS, gi));
+	uint64_t nsub = count_before(R_SUBSCRIPTIONS, gi);
+	uint64_t si = pick(g, R_INVOICES, i, 2, nsub);
+	/* every BIG_EVERY-th invoice bills the newest big subscription before it */
+	if (i % BIG_EVERY == BIG_EVERY - 1 && nsub >= BIG_EVERY)
+		si = (nsub / BIG_EVERY) * BIG_EVERY - 1;
 	struct sub_p sp;
 	sub_params(g, si, &sp);
 	const char *status = gen_attr(g, R_INVOICES, i);

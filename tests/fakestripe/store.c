@@ -125,6 +125,15 @@ static int load_file(struct store *st, enum res r, const char *dir, char *err, s
 				json_object_set(st->line_items, obj_id(o), li);
 			json_object_del(o, "line_items");
 		}
+		if (r == R_SUBSCRIPTIONS || r == R_INVOICES) {
+			/* the whole list of children: a list object or a bare array */
+			const char *key = r == R_SUBSCRIPTIONS ? "items" : "lines";
+			json_t *l = json_object_get(o, key);
+			if (json_is_array(l))
+				json_object_set_new(o, key, json_pack("{s:s, s:O, s:b, s:I}", "object",
+					"list", "data", l, "has_more", 0, "total_count",
+					(json_int_t)json_array_size(l)));
+		}
 		c->items[k++] = json_incref(o);
 	}
 	json_decref(root);
@@ -324,6 +333,35 @@ json_t *store_line_items(const struct store *st, uint64_t pos, enum shape s)
 	return json_array();
 }
 
+/* Children of every live object, by kind: {"subscription_items": n,
+ * "invoice_lines": n, "checkout_line_items": n} (whole lists, not the first
+ * 10 an object embeds).  Builds every subscription, invoice and line-item
+ * list once: for tests, not for polling. */
+json_t *store_child_counts(const struct store *st)
+{
+	static const struct { enum res r; const char *list, *name; } kinds[] = {
+		{R_SUBSCRIPTIONS, "items", "subscription_items"},
+		{R_INVOICES, "lines", "invoice_lines"},
+		{R_SESSIONS, NULL, "checkout_line_items"},
+	};
+	json_t *out = json_object();
+	for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+		enum res r = kinds[k].r;
+		uint64_t n = 0, count = store_count(st, r);
+		for (uint64_t pos = 0; pos < count; pos++) {
+			if (store_is_deleted(st, r, pos))
+				continue;
+			json_t *o = kinds[k].list ? store_object(st, r, pos, SHAPE_2026) :
+				    store_line_items(st, pos, SHAPE_2026);
+			n += kinds[k].list ? json_array_size(json_object_get(
+				json_object_get(o, kinds[k].list), "data")) : json_array_size(o);
+			json_decref(o);
+		}
+		json_object_set_new(out, kinds[k].name, json_integer((json_int_t)n));
+	}
+	return out;
+}
+
 /* ---- mutation ----------------------------------------------------------- */
 
 static void extra_append(struct store *st, enum res r, json_t *o)
@@ -415,7 +453,8 @@ static int64_t random_pos(struct store *st, enum res r)
 	return -1;
 }
 
-/* Clone the object at pos as a new object (new id, created now). */
+/* Clone the object at pos as a new object (new id, created now); the items
+ * of a subscription and the lines of an invoice name the clone as theirs. */
 static json_t *clone_new(struct store *st, enum res r, uint64_t pos)
 {
 	json_t *o = store_object(st, r, pos, SHAPE_2026);
@@ -423,6 +462,13 @@ static json_t *clone_new(struct store *st, enum res r, uint64_t pos)
 	new_id(st, r, id, sizeof id);
 	json_object_set_new(o, "id", json_string(id));
 	json_object_set_new(o, "created", json_integer(new_created(st, r)));
+	const char *list = r == R_SUBSCRIPTIONS ? "items" : r == R_INVOICES ? "lines" : NULL;
+	const char *key = r == R_SUBSCRIPTIONS ? "subscription" : "invoice";
+	size_t i;
+	json_t *child;
+	json_array_foreach(json_object_get(json_object_get(o, list ? list : ""), "data"), i, child)
+		if (json_object_get(child, key))
+			json_object_set_new(child, key, json_string(id));
 	return o;
 }
 
@@ -542,7 +588,9 @@ static int mutate_one(struct store *st, enum res r, const char *action, int64_t 
 				json_object_set_new(o, "ended_at", json_integer(now));
 				type = "customer.subscription.deleted";
 			} else {
-				json_t *it = json_array_get(json_object_get(json_object_get(o, "items"), "data"), 0);
+				/* the last item: beyond the first 10 of a big subscription */
+				json_t *items = json_object_get(json_object_get(o, "items"), "data");
+				json_t *it = json_array_get(items, json_array_size(items) - 1);
 				json_int_t q = json_integer_value(json_object_get(it, "quantity"));
 				json_object_set_new(prev, "items", json_pack("{s:[{s:s,s:I}]}", "data", "id",
 					obj_id(it), "quantity", q));

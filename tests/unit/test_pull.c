@@ -181,6 +181,41 @@ static void check_counts(const struct fake *fk, const struct sums *s, long long 
 	json_decref(h);
 }
 
+/*
+ * The fake's children (/_fake/children: whole lists, not the first 10 an
+ * object embeds) equal the snapshot's child rows.
+ */
+static void check_children(const struct fake *fk, struct db *db)
+{
+	static const char *const tables[][2] = {
+		{ "subscription_items", "SELECT count(*) FROM stripe_subscription_items" },
+		{ "invoice_lines", "SELECT count(*) FROM stripe_invoice_lines" },
+		{ "checkout_line_items", "SELECT count(*) FROM stripe_checkout_line_items" },
+	};
+	json_t *h = fake_ctl(fk, "/_fake/children", NULL);
+	size_t i;
+
+	CHECK(h != NULL);
+	for (i = 0; h && i < sizeof tables / sizeof tables[0]; i++) {
+		long long want = json_integer_value(json_object_get(h, tables[i][0]));
+		sqlite3_stmt *st;
+		struct err e = { 0 };
+		long long have = -1;
+
+		if (db_prepare(db, tables[i][1], &st, &e) == 0) {
+			if (sqlite3_step(st) == SQLITE_ROW)
+				have = sqlite3_column_int64(st, 0);
+			sqlite3_finalize(st);
+		}
+		if (want != have)
+			printf("  %s: fake has %lld, snapshot %lld\n", tables[i][0], want, have);
+		CHECK_INT(have, want);
+	}
+	json_decref(h);
+}
+
+static long long count_sql(struct db *db, const char *sql);
+
 static struct fake G;        /* --generate 2000 --seed 5, shape 2026: faults set per test */
 static struct sums clean;    /* its fault-free snapshot */
 static int have_clean;
@@ -215,6 +250,7 @@ static void test_full_pull_equals_fake(void)
 	sums_of(db, 1, &clean);
 	have_clean = 1;
 	check_counts(&G, &clean, 0);
+	check_children(&G, db);
 	CHECK(clean.rows[3] > 0);
 	CHECK_INT(db_snapshot_require_finished(db, &e), 0);
 	CHECK_INT(db_snapshot_pull_last(db, &info, &found, &e), 0);
@@ -232,6 +268,18 @@ static void test_full_pull_equals_fake(void)
 				     &st, &e), 0);
 		CHECK(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 0);
 		sqlite3_finalize(st);
+		/* the generated big subscriptions and invoices: every child fetched */
+		CHECK(count_sql(db, "SELECT count(*) FROM stripe_subscriptions WHERE "
+				"items_has_more = 1") >= 2);
+		CHECK(count_sql(db, "SELECT count(*) FROM stripe_invoices WHERE "
+				"lines_has_more = 1") >= 2);
+		CHECK_INT(count_sql(db, "SELECT count(*) FROM stripe_subscriptions s WHERE "
+				    "items_has_more = 1 AND (SELECT count(*) FROM "
+				    "stripe_subscription_items i WHERE i.subscription_id = s.id) "
+				    "<= 10"), 0);
+		CHECK_INT(count_sql(db, "SELECT count(*) FROM stripe_invoices v WHERE "
+				    "lines_has_more = 1 AND (SELECT count(*) FROM "
+				    "stripe_invoice_lines l WHERE l.invoice_id = v.id) <= 10"), 0);
 	}
 	db_close(db);
 }
@@ -409,19 +457,20 @@ static void test_retries_exhausted(void)
 
 /*
  * An event about an object Stripe does not have, whose snapshot is not
- * enough (a subscription with more items than its event holds, dated
- * after the relist so it is not superseded): the retrieve's 404 fails the
- * pull.
+ * enough (an invoice without its lines, dated after the relist so it is
+ * not superseded): the retrieve's 404 fails the pull, the snapshot as it
+ * was.
  */
 static void test_retrieve_404(void)
 {
 	static const char page[] =
 		"{\"object\":\"list\",\"has_more\":false,\"data\":[{\"id\":\"evt_gone1\","
-		"\"object\":\"event\",\"type\":\"customer.subscription.updated\","
+		"\"object\":\"event\",\"type\":\"invoice.updated\","
 		"\"created\":4000000000,\"livemode\":false,\"api_version\":\"2025-08-27.basil\","
-		"\"data\":{\"object\":{\"id\":\"sub_doesNotExist\",\"object\":\"subscription\","
-		"\"created\":1,\"livemode\":false,\"status\":\"active\",\"customer\":\"cus_x\","
-		"\"metadata\":{},\"items\":{\"object\":\"list\",\"data\":[],\"has_more\":true}}}}]}";
+		"\"data\":{\"object\":{\"id\":\"in_doesNotExist\",\"object\":\"invoice\","
+		"\"created\":1,\"livemode\":false,\"status\":\"open\",\"customer\":\"cus_x\","
+		"\"currency\":\"usd\",\"amount_due\":100,\"amount_paid\":0,\"total\":100,"
+		"\"metadata\":{}}}}]}";
 	struct pull_result res;
 	struct stripe_page *pg = NULL;
 	struct db_snapshot_commit cm;
@@ -440,14 +489,13 @@ static void test_retrieve_404(void)
 	CHECK_INT(db_snapshot_commit(db, &cm, NULL, &e), 0);
 	stripe_page_free(pg);
 	CHECK_INT(pull(db, &G, NULL, &res, &e), EXIT_DATAERR);
-	CHECK_CONTAINS(e.msg, "subscriptions: GET /v1/subscriptions/sub_doesNotExist: 404");
+	CHECK_CONTAINS(e.msg, "invoices: GET /v1/invoices/in_doesNotExist: 404");
 	sums_of(db, 1, &after);
 	CHECK(sums_equal(&before, &after, 0));
 	db_close(db);
 }
 
 static long routes(const struct fake *fk, int retrieves, long *events);
-static long long count_sql(struct db *db, const char *sql);
 
 /* Commit one event about customer id (created, email) as an events page. */
 static void put_customer_event(struct db *db, const char *evt, long long created,
@@ -589,7 +637,8 @@ static long routes(const struct fake *fk, int retrieves, long *events)
 	bp = json_object_get(j, "by_path");
 	json_object_foreach(bp, k, v) {
 		int is_events = strcmp(k, "GET /v1/events") == 0;
-		int is_get = strstr(k, "{id}") != NULL && !strstr(k, "line_items");
+		size_t kl = strlen(k);
+		int is_get = kl > 4 && strcmp(k + kl - 4, "{id}") == 0;
 
 		if (is_events)
 			*events += (long)json_integer_value(v);
@@ -598,6 +647,20 @@ static long routes(const struct fake *fk, int retrieves, long *events)
 	}
 	json_decref(j);
 	return n;
+}
+
+/* The first id a query gives, into buf ("" when none). */
+static void first_id(struct db *db, const char *sql, char *buf, size_t sz)
+{
+	sqlite3_stmt *st;
+	struct err e = { 0 };
+
+	buf[0] = '\0';
+	if (db_prepare(db, sql, &st, &e) != 0)
+		return;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		snprintf(buf, sz, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
 }
 
 /* Requests the fake counted on one route ("GET /v1/checkout/sessions"). */
@@ -639,7 +702,11 @@ static long long count_sql(struct db *db, const char *sql)
  *     dates added objects now, after every generated one, and 40
  *     mutations add fewer than 100 sessions), and
  *   - one line_items page per added session with more line items than
- *     the expanded list holds (line_items_has_more = 1 in the snapshot).
+ *     the expanded list holds (line_items_has_more = 1 in the snapshot),
+ *   - one subscription_items page per changed subscription, and one lines
+ *     page per changed invoice, with more than the event embeds (a big
+ *     subscription and a big invoice are changed on purpose: the fake's
+ *     update of a subscription changes its last item, beyond the first 10).
  * Sessions that only changed keep the line items the snapshot has.
  */
 static void test_incremental(void)
@@ -653,28 +720,53 @@ static void test_incremental(void)
 	json_t *mut, *list, *it, *ids;
 	size_t i;
 	long events, changed = 0, lists, gets, sessions_added = 0, windows, li_pages;
-	long long li_more, applied = 0;
-	char sql[8192];
-	size_t len;
+	long sub_pages, line_pages;
+	long long li_more, sub_more, line_more, applied = 0;
+	char sql[8192], big_sub[DB_SNAPSHOT_ID_MAX], big_inv[DB_SNAPSHOT_ID_MAX], body[512];
+	char in_changed[4096];
+	json_t *one;
+	size_t len, clen;
 
 	if (fake_start(&m, args) != 0 || !(d1 = new_db()) || !(d2 = new_db())) {
 		CHECK(0);
 		return;
 	}
 	CHECK_INT(pull(d1, &m, NULL, &res, &e), 0);
+	first_id(d1, "SELECT id FROM stripe_subscriptions WHERE items_has_more = 1 ORDER BY id",
+		 big_sub, sizeof big_sub);
+	first_id(d1, "SELECT id FROM stripe_invoices WHERE lines_has_more = 1 ORDER BY id",
+		 big_inv, sizeof big_inv);
+	CHECK(big_sub[0] && big_inv[0]);
 	mut = fake_ctl(&m, "/_fake/mutate", "{\"count\":40,\"seed\":4}");
 	CHECK(mut != NULL);
-	/* objects with a change that is not a deletion; the sessions added */
 	list = json_object_get(mut, "mutations");
+	snprintf(body, sizeof body, "{\"resource\":\"subscriptions\",\"action\":\"update\","
+		 "\"id\":\"%s\"}", big_sub);
+	one = fake_ctl(&m, "/_fake/mutate", body);
+	CHECK(one != NULL);
+	json_array_extend(list, json_object_get(one, "mutations"));
+	json_decref(one);
+	snprintf(body, sizeof body, "{\"resource\":\"invoices\",\"action\":\"pay\","
+		 "\"id\":\"%s\"}", big_inv);
+	one = fake_ctl(&m, "/_fake/mutate", body);
+	CHECK(one != NULL);
+	json_array_extend(list, json_object_get(one, "mutations"));
+	json_decref(one);
+	/* objects with a change that is not a deletion; the sessions added */
 	ids = json_object();
+	clen = (size_t)snprintf(in_changed, sizeof in_changed, "id IN (''");
 	len = (size_t)snprintf(sql, sizeof sql, "SELECT count(*) FROM stripe_checkout_sessions "
 			       "WHERE line_items_has_more = 1 AND id IN (''");
 	json_array_foreach(list, i, it) {
 		const char *act = json_string_value(json_object_get(it, "action"));
 		const char *id = json_string_value(json_object_get(it, "id"));
 
-		if (strcmp(act, "delete") != 0)
+		if (strcmp(act, "delete") != 0) {
 			json_object_set_new(ids, id, json_true());
+			if (clen < sizeof in_changed)
+				clen += (size_t)snprintf(in_changed + clen, sizeof in_changed - clen,
+							 ",'%s'", id);
+		}
 		if (strcmp(act, "add") == 0 && strncmp(id, "cs_", 3) == 0) {
 			sessions_added++;
 			if (len < sizeof sql)
@@ -684,23 +776,39 @@ static void test_incremental(void)
 	if (len < sizeof sql)
 		len += (size_t)snprintf(sql + len, sizeof sql - len, ")");
 	CHECK(len < sizeof sql);
+	if (clen < sizeof in_changed)
+		clen += (size_t)snprintf(in_changed + clen, sizeof in_changed - clen, ")");
+	CHECK(clen < sizeof in_changed);
 	changed = (long)json_object_size(ids);
 	json_decref(ids);
 	CHECK(changed > 20);
 	CHECK(sessions_added > 0);
 	fake_faults(&m, "{\"clear\":true}");   /* zero the counters */
-	CHECK_INT(pull(d1, &m, NULL, &res, &e), 0);
+	if (pull(d1, &m, NULL, &res, &e) != 0)
+		printf("  incremental: %s\n", e.msg);
+	CHECK_INT(e.code, 0);
 	CHECK(!res.did_full);
 	CHECK(res.did_incremental);
 	lists = routes(&m, 0, &events);
 	gets = routes(&m, 1, &events);
 	windows = route(&m, "GET /v1/checkout/sessions");
 	li_pages = route(&m, "GET /v1/checkout/sessions/{id}/line_items");
+	sub_pages = route(&m, "GET /v1/subscription_items");
+	line_pages = route(&m, "GET /v1/invoices/{id}/lines");
 	li_more = count_sql(d1, sql);
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM stripe_subscriptions WHERE "
+		 "items_has_more = 1 AND %s", in_changed);
+	sub_more = count_sql(d1, sql);
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM stripe_invoices WHERE "
+		 "lines_has_more = 1 AND %s", in_changed);
+	line_more = count_sql(d1, sql);
 	CHECK(events >= 2);
 	CHECK_INT(windows, 1);
 	CHECK_INT(li_pages, li_more);
-	CHECK_INT(lists, windows + li_pages);
+	CHECK(sub_more >= 1 && line_more >= 1);
+	CHECK_INT(sub_pages, sub_more);
+	CHECK_INT(line_pages, line_more);
+	CHECK_INT(lists, windows + li_pages + sub_pages + line_pages);
 	{
 		long long rechecked = 0;
 		int k;
@@ -737,6 +845,184 @@ static void test_incremental(void)
 	db_close(d1);
 	db_close(d2);
 	fake_stop(&m);
+}
+
+/* --- children beyond the first 10 (fixtures/stripe/children) ------------------- */
+
+#define KIDS "fixtures/stripe/children"
+
+/* A snapshot of the fixture's objects written whole (every child embedded). */
+static int kids_reference(struct sums *ref)
+{
+	static const struct { const char *file; enum stripe_kind kind; } files[] = {
+		{ "customers.json", STRIPE_CUSTOMER }, { "products.json", STRIPE_PRODUCT },
+		{ "prices.json", STRIPE_PRICE }, { "subscriptions.json", STRIPE_SUBSCRIPTION },
+		{ "invoices.json", STRIPE_INVOICE },
+	};
+	struct db *db = new_db();
+	size_t f, i;
+	int ok = db != NULL;
+
+	for (f = 0; ok && f < sizeof files / sizeof files[0]; f++) {
+		char path[256];
+		json_error_t je;
+		json_t *arr, *o;
+
+		snprintf(path, sizeof path, KIDS "/%s", files[f].file);
+		if (!(arr = json_load_file(path, 0, &je))) {
+			printf("  %s: %s\n", path, je.text);
+			ok = 0;
+			break;
+		}
+		json_array_foreach(arr, i, o) {
+			char *text = json_dumps(o, JSON_COMPACT);
+			struct stripe_page *pg = NULL;
+			struct db_snapshot_commit cm;
+			struct err e = { 0 };
+
+			memset(&cm, 0, sizeof cm);
+			if (!text || stripe_rows_parse_object(text, strlen(text), files[f].kind, &pg,
+							      &e) != 0) {
+				printf("  %s[%zu]: %s\n", path, i, e.msg);
+				ok = 0;
+			} else {
+				cm.page = pg;
+				if (db_snapshot_commit(db, &cm, NULL, &e) != 0) {
+					printf("  %s[%zu]: %s\n", path, i, e.msg);
+					ok = 0;
+				}
+			}
+			stripe_page_free(pg);
+			free(text);
+		}
+		json_decref(arr);
+	}
+	if (ok) {
+		sums_of(db, 1, ref);
+		CHECK_INT(count_sql(db, "SELECT count(*) FROM stripe_subscription_items"),
+			  23 + 12 + 2);
+		CHECK_INT(count_sql(db, "SELECT count(*) FROM stripe_invoice_lines"), 31 + 14 + 1);
+	}
+	if (db)
+		db_close(db);
+	CHECK(ok);
+	return ok ? 0 : -1;
+}
+
+static long ceil_div(long a, long b)
+{
+	return (a + b - 1) / b;
+}
+
+/*
+ * Subscriptions of 23 (2026 shape, items with periods of their own), 12
+ * (2023 shape) and 2 items, invoices of 31 (2026), 14 (2023) and 1 lines,
+ * served as stored: for page sizes that divide the lists (1, 23, 31) and
+ * that do not (7, 100), the snapshot equals the fixture's objects written
+ * whole, with one child page per page size of children of each parent
+ * whose embedded list is incomplete; a second pull asks for nothing.
+ */
+static void test_children_beyond_ten(void)
+{
+	static const char *const args[] = { "--data", KIDS, "--shape", "asis", "--now",
+					    "1777680000", NULL };
+	static const int sizes[] = { 1, 7, 23, 31, 100 };
+	struct fake fx;
+	struct pull_result res;
+	struct sums ref, s;
+	struct err e;
+	size_t i;
+	long events;
+
+	if (kids_reference(&ref) != 0 || fake_start(&fx, args) != 0) {
+		CHECK(0);
+		return;
+	}
+	for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		struct pull_args a = { sizes[i], 0, 0, 0, 0, NULL };
+		struct db *db = new_db();
+
+		if (!db)
+			break;
+		fake_faults(&fx, "{\"clear\":true}");
+		CHECK_INT(pull(db, &fx, &a, &res, &e), 0);
+		sums_of(db, 1, &s);
+		if (!sums_equal(&s, &ref, 0))
+			printf("  page size %d\n", sizes[i]);
+		CHECK(sums_equal(&s, &ref, 0));
+		check_children(&fx, db);
+		CHECK_INT(route(&fx, "GET /v1/subscription_items"),
+			  ceil_div(23, sizes[i]) + ceil_div(12, sizes[i]));
+		CHECK_INT(route(&fx, "GET /v1/invoices/{id}/lines"),
+			  ceil_div(31, sizes[i]) + ceil_div(14, sizes[i]));
+		CHECK_INT(count_sql(db, "SELECT count(*) FROM stripe_pull_seen"), 0);
+		/* nothing changed: the next pull is incremental and lists nothing */
+		fake_faults(&fx, "{\"clear\":true}");
+		CHECK_INT(pull(db, &fx, &a, &res, &e), 0);
+		CHECK(res.did_incremental && !res.did_full);
+		CHECK_INT(routes(&fx, 0, &events), 0);
+		db_close(db);
+	}
+	fake_stop(&fx);
+}
+
+/*
+ * Faults on the child endpoints alone (500, reset, truncate, badjson, 429
+ * at 30 %) and interruptions in the middle of child paging (page size 1:
+ * 80 child pages) converge to the same snapshot.
+ */
+static void test_children_faults_and_resume(void)
+{
+	static const char *const args[] = { "--data", KIDS, "--shape", "asis", "--now",
+					    "1777680000", NULL };
+	struct pull_args a7 = { 7, 0, 0, 0, 0, NULL }, a1 = { 1, 0, 0, 0, 0, NULL };
+	struct fake fx;
+	struct pull_result res;
+	struct sums ref, s;
+	struct err e;
+	struct db *db;
+	long long at;
+	int rounds = 0, rc;
+
+	if (kids_reference(&ref) != 0 || fake_start(&fx, args) != 0) {
+		CHECK(0);
+		return;
+	}
+	fake_faults(&fx, "{\"clear\":true,\"seed\":5,\"faults\":["
+		    "{\"kind\":\"500\",\"p\":0.1,\"path\":\"/v1/subscription_items\"},"
+		    "{\"kind\":\"reset\",\"p\":0.1,\"path\":\"/v1/subscription_items\"},"
+		    "{\"kind\":\"429\",\"p\":0.1,\"path\":\"/v1/subscription_items\"},"
+		    "{\"kind\":\"truncate\",\"p\":0.15,\"path\":\"/v1/invoices/in_\"},"
+		    "{\"kind\":\"badjson\",\"p\":0.15,\"path\":\"/v1/invoices/in_\"}]}");
+	if ((db = new_db()) != NULL) {
+		if (pull(db, &fx, &a7, &res, &e) != 0)
+			printf("  faults: %s\n", e.msg);
+		CHECK_INT(e.code, 0);
+		CHECK(res.res[STRIPE_SUBSCRIPTION].retries > 0);
+		CHECK(res.res[STRIPE_INVOICE].retries > 0);
+		sums_of(db, 1, &s);
+		CHECK(sums_equal(&s, &ref, 0));
+		db_close(db);
+	}
+	fake_faults(&fx, "{\"clear\":true}");
+	if ((db = new_db()) != NULL) {
+		for (at = 4;; at += 9) {
+			stop_after_pages = at;
+			rc = pull(db, &fx, &a1, &res, &e);
+			stop_after_pages = 0;
+			if (rc == 0)
+				break;
+			CHECK_INT(rc, EXIT_TEMPFAIL);
+			if (++rounds > 40)
+				break;
+		}
+		CHECK(rounds >= 3);
+		sums_of(db, 1, &s);
+		CHECK(sums_equal(&s, &ref, 0));
+		check_children(&fx, db);
+		db_close(db);
+	}
+	fake_stop(&fx);
 }
 
 /* --only: the others are neither listed nor touched. */
@@ -835,6 +1121,8 @@ int main(void)
 		RUN(test_event_order);
 		RUN(test_only);
 		RUN(test_incremental);
+		RUN(test_children_beyond_ten);
+		RUN(test_children_faults_and_resume);
 		fake_stop(&G);
 	}
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);

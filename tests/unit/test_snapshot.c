@@ -15,6 +15,7 @@
 
 #include "db_snapshot.h"
 #include "harness.h"
+#include "sql_embed.h"
 
 #define PAGES "fixtures/stripe/pages/"
 
@@ -474,6 +475,191 @@ out:
 	json_decref(v);
 	stripe_page_free(s);
 	stripe_page_free(li);
+	db_close(db);
+}
+
+/* A subscription sub_A: 2023 shape (its own period) or 2026 (periods on the items). */
+#define KID_SUB(period, items, more) "{\"id\":\"sub_A\",\"object\":\"subscription\"," \
+	"\"created\":1,\"customer\":\"cus_1\",\"status\":\"active\"" period ",\"items\":" \
+	"{\"object\":\"list\",\"has_more\":" more ",\"data\":[" items "]}}"
+#define KID_ITEM(id, q, period) "{\"id\":\"" id "\",\"object\":\"subscription_item\"," \
+	"\"quantity\":" q ",\"subscription\":\"sub_A\",\"price\":{\"id\":\"price_1\"," \
+	"\"object\":\"price\",\"currency\":\"usd\",\"unit_amount\":500}" period "}"
+#define P2023 ",\"current_period_start\":100,\"current_period_end\":200"
+#define PITEM(a, b) ",\"current_period_start\":" #a ",\"current_period_end\":" #b
+
+/* Commit a children page body (kind, parent) on cursor c; the rc. */
+static int commit_children(struct db *db, const char *body, enum stripe_kind kind,
+			   const char *parent, struct db_snapshot_cursor *c,
+			   struct db_snapshot_counts *n)
+{
+	struct stripe_page *p = NULL;
+	struct db_snapshot_commit cm = { 0 };
+	struct err e = { 0 };
+	int rc;
+
+	if ((rc = stripe_rows_parse_children(body, strlen(body), kind, parent, &p, &e)) != 0) {
+		printf("  parse: %s\n", e.msg);
+		return rc;
+	}
+	cm.page = p;
+	cm.cursor = c;
+	memset(n, 0, sizeof *n);
+	if ((rc = db_snapshot_commit(db, &cm, n, &e)) != 0)
+		printf("  commit: %s\n", e.msg);
+	stripe_page_free(p);
+	return rc;
+}
+
+/*
+ * Children from their own pages: only upserted while the pagination has
+ * more; the page that completes it deletes the children it did not list
+ * (a 2023 item takes its subscription's period; a 2026 subscription's
+ * period spans all its items then).  Both kinds, both shapes; a child page
+ * of another parent than its cursor's is refused.
+ */
+static void test_children_pages_complete(void)
+{
+	struct db *db = fresh_db("kids.db");
+	struct stripe_page *p = NULL;
+	struct db_snapshot_counts n = { 0 };
+	struct db_snapshot_cursor cur;
+	struct err e = { 0 };
+	long long run = 0;
+
+	if (!db) {
+		CHECK(0);
+		return;
+	}
+	/* 2023: three embedded items of more */
+	p = object_page(KID_SUB(P2023, KID_ITEM("si_1", "1", "") "," KID_ITEM("si_2", "1", "") ","
+				KID_ITEM("si_3", "1", ""), "true"), STRIPE_SUBSCRIPTION);
+	CHECK_INT(commit_plain(db, p, NULL, &n), 0);
+	stripe_page_free(p);
+	CHECK_INT(db_snapshot_pull_begin(db, DB_SNAPSHOT_INCREMENTAL, NULL, 0, &run, &e), 0);
+	open_cursor(db, run, "subscription_items", "sub_A", &cur);
+	CHECK_INT(commit_children(db, "{\"object\":\"list\",\"has_more\":true,\"data\":["
+				  KID_ITEM("si_1", "7", "") "," KID_ITEM("si_2", "1", "") "]}",
+				  STRIPE_SUBSCRIPTION_ITEM, "sub_A", &cur, &n), 0);
+	/* more to come: si_3 (not listed yet) stays, si_1 is updated */
+	CHECK_INT(n.children_deleted, 0);
+	CHECK_INT(n.updated, 1);
+	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_subscription_items"), 3);
+	CHECK_INT(scalar(db, "SELECT quantity FROM stripe_subscription_items WHERE id = 'si_1'"), 7);
+	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_pull_seen"), 2);
+	CHECK_INT(commit_children(db, "{\"object\":\"list\",\"has_more\":false,\"data\":["
+				  KID_ITEM("si_4", "2", "") "]}",
+				  STRIPE_SUBSCRIPTION_ITEM, "sub_A", &cur, &n), 0);
+	/* complete: si_3 was not listed, si_4 has the subscription's period */
+	CHECK_INT(cur.done, 1);
+	CHECK_INT(n.children_deleted, 1);
+	CHECK_STR(scalar_text(db, "SELECT group_concat(id) FROM (SELECT id FROM "
+			      "stripe_subscription_items ORDER BY id)"), "si_1,si_2,si_4");
+	CHECK_STR(scalar_text(db, "SELECT current_period_start || '-' || current_period_end FROM "
+			      "stripe_subscription_items WHERE id = 'si_4'"), "100-200");
+	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_pull_seen"), 0);
+	/* a page of another parent on this cursor is refused */
+	open_cursor(db, run, "subscription_items", "sub_Z", &cur);
+	CHECK_INT(commit_children(db, "{\"object\":\"list\",\"has_more\":false,\"data\":["
+				  KID_ITEM("si_9", "1", "") "]}",
+				  STRIPE_SUBSCRIPTION_ITEM, "sub_A", &cur, &n), EXIT_SOFTWARE);
+	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_subscription_items"), 3);
+
+	/* 2026: the subscription spans its embedded items, then all of them */
+	p = object_page(KID_SUB("", KID_ITEM("si_1", "1", PITEM(100, 200)), "true"),
+			STRIPE_SUBSCRIPTION);
+	CHECK_INT(commit_plain(db, p, NULL, &n), 0);
+	stripe_page_free(p);
+	CHECK_STR(scalar_text(db, "SELECT period_source || current_period_end FROM "
+			      "stripe_subscriptions"), "items200");
+	open_cursor(db, run, "subscription_items", "sub_A", &cur);
+	CHECK_INT(commit_children(db, "{\"object\":\"list\",\"has_more\":false,\"data\":["
+				  KID_ITEM("si_1", "1", PITEM(100, 200)) ","
+				  KID_ITEM("si_5", "1", PITEM(50, 900)) "]}",
+				  STRIPE_SUBSCRIPTION_ITEM, "sub_A", &cur, &n), 0);
+	CHECK_STR(scalar_text(db, "SELECT current_period_start || '-' || current_period_end FROM "
+			      "stripe_subscriptions"), "50-900");
+	CHECK_STR(scalar_text(db, "SELECT group_concat(id) FROM (SELECT id FROM "
+			      "stripe_subscription_items ORDER BY id)"), "si_1,si_5");
+
+	/* invoice lines: the same rule */
+	p = object_page("{\"id\":\"in_A\",\"object\":\"invoice\",\"created\":1,\"currency\":\"usd\","
+			"\"amount_due\":3,\"amount_paid\":3,\"total\":3,\"lines\":{\"object\":\"list\","
+			"\"has_more\":true,\"data\":[{\"id\":\"il_1\",\"object\":\"line_item\","
+			"\"amount\":1,\"currency\":\"usd\"},{\"id\":\"il_2\",\"object\":\"line_item\","
+			"\"amount\":1,\"currency\":\"usd\"}]}}", STRIPE_INVOICE);
+	CHECK_INT(commit_plain(db, p, NULL, &n), 0);
+	stripe_page_free(p);
+	open_cursor(db, run, "invoice_lines", "in_A", &cur);
+	CHECK_INT(commit_children(db, "{\"object\":\"list\",\"has_more\":false,\"data\":["
+				  "{\"id\":\"il_1\",\"object\":\"line_item\",\"amount\":1,"
+				  "\"currency\":\"usd\",\"invoice\":\"in_A\"},{\"id\":\"il_3\","
+				  "\"object\":\"line_item\",\"amount\":1,\"currency\":\"usd\","
+				  "\"pricing\":{\"price_details\":{\"price\":\"price_9\"}}}]}",
+				  STRIPE_INVOICE_LINE, "in_A", &cur, &n), 0);
+	CHECK_INT(n.children_deleted, 1);
+	CHECK_STR(scalar_text(db, "SELECT group_concat(id || ':' || coalesce(price_id, '-')) FROM "
+			      "(SELECT id, price_id FROM stripe_invoice_lines ORDER BY id)"),
+		  "il_1:-,il_3:price_9");
+	/* the refused sub_Z cursor is still open */
+	CHECK_INT(db_snapshot_pull_finish(db, run, 1, NULL, &e), EXIT_SOFTWARE);
+	CHECK_CONTAINS(e.msg, "subscription_items/sub_Z is not done");
+	db_close(db);
+}
+
+/*
+ * Migration 006 rebuilds stripe_pull_cursors with the two child resources:
+ * the rows of a version-5 database stay, STRICT and the key too.
+ */
+static void test_migration_child_cursors(void)
+{
+	sqlite3 *h = NULL;
+	struct db *db = NULL;
+	struct db_snapshot_cursor c;
+	struct err e = { 0 };
+	int i, ok = 1;
+
+	snprintf(path, sizeof path, "%s/v5.db", dir);
+	unlink(path);
+	CHECK(embedded_sql_count >= 6);
+	CHECK_STR(embedded_sql[5].name, "006_child_cursors.sql");
+	if (sqlite3_open(path, &h) != SQLITE_OK)
+		ok = 0;
+	for (i = 0; ok && i < 5; i++)
+		ok = sqlite3_exec(h, embedded_sql[i].text, NULL, NULL, NULL) == SQLITE_OK;
+	ok = ok && sqlite3_exec(h, "PRAGMA user_version = 5; INSERT INTO stripe_pull_runs (mode, "
+				"started_at, status) VALUES ('full', 'x', 'running'); "
+				"INSERT INTO stripe_pull_cursors (pull_run_id, resource, scope, "
+				"starting_after, pages, updated_at) VALUES (1, 'checkout_line_items', "
+				"'cs_1', 'li_5', 2, 'x'), (1, 'customers', 'w000', NULL, 0, 'x')",
+				NULL, NULL, NULL) == SQLITE_OK;
+	/* version 5 knows no subscription_items cursor */
+	CHECK(ok && sqlite3_exec(h, "INSERT INTO stripe_pull_cursors (pull_run_id, resource, "
+				 "updated_at) VALUES (1, 'subscription_items', 'x')", NULL, NULL,
+				 NULL) != SQLITE_OK);
+	sqlite3_close(h);
+	CHECK(ok);
+	CHECK_INT(db_open(path, DB_OPEN_CREATE, &db, &e), 0);
+	if (!db)
+		return;
+	CHECK_INT(scalar(db, "PRAGMA user_version"), db_latest_version());
+	CHECK_STR(scalar_text(db, "SELECT group_concat(resource || '/' || scope || '/' || "
+			      "coalesce(starting_after, '') || '/' || pages) FROM (SELECT * FROM "
+			      "stripe_pull_cursors ORDER BY resource)"),
+		  "checkout_line_items/cs_1/li_5/2,customers/w000//0");
+	CHECK_INT(scalar(db, "SELECT sql LIKE '%STRICT' AND sql LIKE '%PRIMARY KEY (pull_run_id, "
+			     "resource, scope)%' FROM sqlite_master WHERE name = "
+			     "'stripe_pull_cursors'"), 1);
+	CHECK_INT(scalar(db, "SELECT count(*) FROM sqlite_master WHERE name = "
+			     "'stripe_pull_cursors_new'"), 0);
+	memset(&c, 0, sizeof c);
+	c.pull_run_id = 1;
+	snprintf(c.resource, sizeof c.resource, "subscription_items");
+	snprintf(c.scope, sizeof c.scope, "sub_1");
+	CHECK_INT(db_snapshot_cursor_open(db, &c, &e), 0);
+	snprintf(c.resource, sizeof c.resource, "invoice_lines");
+	CHECK_INT(db_snapshot_cursor_open(db, &c, &e), 0);
+	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_pull_cursors"), 4);
 	db_close(db);
 }
 
@@ -1160,6 +1346,8 @@ int main(void)
 	RUN(test_reapply_changes_nothing);
 	RUN(test_children_follow_parent);
 	RUN(test_line_items_completed);
+	RUN(test_children_pages_complete);
+	RUN(test_migration_child_cursors);
 	RUN(test_tombstones);
 	RUN(test_full_relist_tombstones);
 	RUN(test_relist_written_rows);

@@ -883,6 +883,207 @@ static void test_malformed_item_paths(void)
 	stripe_page_free(p);
 }
 
+/*
+ * One fixture object of fixtures/stripe/children/FILE (id) parsed whole:
+ * every child embedded, has_more false.
+ */
+static struct stripe_page *kids_object(const char *file, const char *id, enum stripe_kind kind)
+{
+	char path[256];
+	json_t *arr = NULL, *o;
+	struct stripe_page *p = NULL;
+	struct err e = { 0 };
+	size_t i;
+
+	snprintf(path, sizeof path, "fixtures/stripe/children/%s", file);
+	arr = load_json(path);
+	json_array_foreach(arr, i, o) {
+		const char *oid = json_string_value(json_object_get(o, "id"));
+		char *text;
+
+		if (!oid || strcmp(oid, id) != 0 || !(text = json_dumps(o, JSON_COMPACT)))
+			continue;
+		CHECK_INT(stripe_rows_parse_object(text, strlen(text), kind, &p, &e), 0);
+		free(text);
+	}
+	json_decref(arr);
+	CHECK(p != NULL);
+	return p;
+}
+
+/* A children page of fixtures/stripe/pages/ (kind, parent). */
+static struct stripe_page *kids_page(const char *file, enum stripe_kind kind, const char *parent)
+{
+	struct stripe_page *p = NULL;
+	struct err e = { 0 };
+	size_t len = 0;
+	char path[256], *body;
+
+	snprintf(path, sizeof path, PAGES "%s", file);
+	body = read_file(path, &len);
+	CHECK(body != NULL);
+	if (body && stripe_rows_parse_children(body, len, kind, parent, &p, &e) != 0)
+		printf("  %s: %s\n", file, e.msg);
+	free(body);
+	CHECK(p != NULL);
+	return p;
+}
+
+/*
+ * Subscription items and invoice lines from their own pages (items and
+ * lines 10.. of the fixtures' big subscriptions and invoices, both shapes)
+ * read as the embedded ones: same ids, quantities, prices, periods (a 2023
+ * item has none of its own: the embedded copy takes the subscription's,
+ * db_snapshot does the same for a page), subscriptions and proration.
+ */
+static void test_children_pages(void)
+{
+	static const struct { const char *page, *file, *parent; int y2023; } subs[] = {
+		{ "kids_subscription_items_2026.json", "subscriptions.json", "sub_TuKidsBig23Items", 0 },
+		{ "kids_subscription_items_2023.json", "subscriptions.json", "sub_TuKidsOld12Items", 1 },
+	}, invs[] = {
+		{ "kids_invoice_lines_2026.json", "invoices.json", "in_TuKidsNew31Lines", 0 },
+		{ "kids_invoice_lines_2023.json", "invoices.json", "in_TuKidsOld14Lines", 1 },
+	};
+	size_t k, i;
+
+	for (k = 0; k < 2; k++) {
+		struct stripe_page *pg = kids_page(subs[k].page, STRIPE_SUBSCRIPTION_ITEM, subs[k].parent);
+		struct stripe_page *whole = kids_object(subs[k].file, subs[k].parent,
+							STRIPE_SUBSCRIPTION);
+		const struct stripe_subscription *s;
+
+		if (!pg || !whole)
+			goto next_sub;
+		s = &whole->rows[0].u.subscription;
+		CHECK_INT(s->nitems, 10 + pg->count);
+		CHECK_INT(pg->has_more, 0);
+		CHECK_INT(pg->kind, STRIPE_SUBSCRIPTION_ITEM);
+		CHECK_INT(stripe_row_more_children(&whole->rows[0]), STRIPE_NONE);
+		for (i = 0; i < pg->count && 10 + i < s->nitems; i++) {
+			const struct stripe_row *r = &pg->rows[i];
+			const struct stripe_subscription_item *a = &r->u.sub_item, *b = &s->items[10 + i];
+
+			CHECK_INT(r->kind, STRIPE_SUBSCRIPTION_ITEM);
+			CHECK_STR(r->id, b->id);
+			CHECK_STR(a->id, b->id);
+			CHECK_STR(a->subscription_id, subs[k].parent);
+			CHECK_STR(b->subscription_id, subs[k].parent);
+			CHECK_INT(a->quantity.v, b->quantity.v);
+			CHECK_STR(a->price.id, b->price.id);
+			CHECK_STR(a->price.currency, b->price.currency);
+			CHECK_INT(a->price.unit_amount.v, b->price.unit_amount.v);
+			CHECK_INT(a->created.v, b->created.v);
+			CHECK_STR(r->raw_json, a->raw_json);
+			/* 2023: no period on the item; embedded ones take the subscription's */
+			CHECK_INT(a->current_period_end.set, !subs[k].y2023);
+			CHECK(b->current_period_end.set);
+			if (!subs[k].y2023)
+				CHECK_INT(a->current_period_end.v, b->current_period_end.v);
+		}
+next_sub:
+		stripe_page_free(pg);
+		stripe_page_free(whole);
+	}
+	for (k = 0; k < 2; k++) {
+		struct stripe_page *pg = kids_page(invs[k].page, STRIPE_INVOICE_LINE, invs[k].parent);
+		struct stripe_page *whole = kids_object(invs[k].file, invs[k].parent, STRIPE_INVOICE);
+		const struct stripe_invoice *v;
+
+		if (!pg || !whole)
+			goto next_inv;
+		v = &whole->rows[0].u.invoice;
+		CHECK_INT(v->nlines, 10 + pg->count);
+		for (i = 0; i < pg->count && 10 + i < v->nlines; i++) {
+			const struct stripe_row *r = &pg->rows[i];
+			const struct stripe_invoice_line *a = &r->u.invoice_line, *b = &v->lines[10 + i];
+
+			CHECK_INT(r->kind, STRIPE_INVOICE_LINE);
+			CHECK_STR(a->id, b->id);
+			CHECK_STR(a->invoice_id, invs[k].parent);
+			CHECK_STR(b->invoice_id, invs[k].parent);
+			CHECK_INT(a->amount.v, b->amount.v);
+			CHECK_INT(a->quantity.v, b->quantity.v);
+			CHECK_STR(a->currency, b->currency);
+			CHECK(a->price_id != NULL);
+			CHECK_STR(a->price_id, b->price_id);
+			CHECK_STR(a->product, b->product);
+			CHECK_STR(a->subscription, b->subscription);
+			CHECK_STR(a->subscription_item, b->subscription_item);
+			CHECK_INT(a->proration, b->proration);
+			CHECK_INT(a->period_end.v, b->period_end.v);
+		}
+		/* the price of line 10 (2023: a price object; 2026: pricing.price_details) */
+		if (pg->count)
+			CHECK_STR(pg->rows[0].u.invoice_line.price_id, "price_TuOrgMonthlyUsd");
+next_inv:
+		stripe_page_free(pg);
+		stripe_page_free(whole);
+	}
+}
+
+/* Children pages: one line naming the child and the field, or the page. */
+static void test_children_malformed(void)
+{
+	static const struct {
+		enum stripe_kind kind;
+		const char *body, *msg;
+	} cases[] = {
+		{ STRIPE_SUBSCRIPTION_ITEM, "{\"object\":\"list\",\"has_more\":false,\"data\":[{\"id\":"
+		  "\"si_1\",\"object\":\"subscription_item\",\"subscription\":\"sub_B\"}]}",
+		  "subscription_item \"si_1\": subscription is \"sub_B\", expected \"sub_A\"" },
+		{ STRIPE_SUBSCRIPTION_ITEM, "{\"object\":\"list\",\"has_more\":false,\"data\":[{\"id\":"
+		  "\"si_1\",\"object\":\"subscription_item\",\"quantity\":-2}]}",
+		  "subscription_item \"si_1\": quantity is negative (-2)" },
+		{ STRIPE_SUBSCRIPTION_ITEM, "{\"object\":\"list\",\"has_more\":false,\"data\":[{\"id\":"
+		  "\"si_1\",\"object\":\"subscription_item\",\"price\":{\"id\":7}}]}",
+		  "subscription_item \"si_1\": price.id is not a string" },
+		{ STRIPE_SUBSCRIPTION_ITEM, "{\"object\":\"list\",\"has_more\":false,\"data\":[{\"id\":"
+		  "\"si_1\",\"object\":\"subscription_item\",\"deleted\":true}]}",
+		  "subscription_item \"si_1\": deleted is true on an object that cannot be deleted" },
+		{ STRIPE_SUBSCRIPTION_ITEM, "{\"object\":\"list\",\"data\":[]}",
+		  "subscription_items page: has_more is missing" },
+		{ STRIPE_INVOICE_LINE, "{\"object\":\"list\",\"has_more\":false,\"data\":[{\"id\":"
+		  "\"il_1\",\"object\":\"line_item\",\"invoice\":\"in_B\",\"amount\":1,"
+		  "\"currency\":\"usd\"}]}",
+		  "line_item \"il_1\": invoice is \"in_B\", expected \"sub_A\"" },
+		{ STRIPE_INVOICE_LINE, "{\"object\":\"list\",\"has_more\":false,\"data\":[{\"id\":"
+		  "\"il_1\",\"object\":\"line_item\",\"amount\":\"1\",\"currency\":\"usd\"}]}",
+		  "line_item \"il_1\": amount is not an integer" },
+		{ STRIPE_INVOICE_LINE, "{\"object\":\"list\",\"has_more\":false,\"data\":[{\"id\":"
+		  "\"il_1\",\"object\":\"line_item\",\"amount\":1,\"currency\":\"usd\","
+		  "\"pricing\":{\"price_details\":{\"price\":5}}}]}",
+		  "line_item \"il_1\": pricing.price_details.price is not a string" },
+		{ STRIPE_INVOICE_LINE, "{\"object\":\"list\",\"has_more\":false,\"data\":[{\"id\":"
+		  "\"il_1\",\"object\":\"item\",\"amount\":1,\"currency\":\"usd\"}]}",
+		  "line_item \"il_1\": object is \"item\", expected \"line_item\"" },
+		{ STRIPE_INVOICE_LINE, "{\"object\":\"list\",\"has_more\":false,\"data\":[7]}",
+		  "invoice_lines page: data[0] is not an object" },
+	};
+	struct stripe_page *p;
+	struct err e = { 0 };
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		p = NULL;
+		CHECK_INT(stripe_rows_parse_children(cases[i].body, strlen(cases[i].body),
+						     cases[i].kind, "sub_A", &p, &e), EXIT_DATAERR);
+		CHECK(p == NULL);
+		CHECK_STR(e.msg, cases[i].msg);
+		stripe_page_free(p);
+	}
+	/* children need their parent, and only children have one */
+	p = NULL;
+	CHECK_INT(stripe_rows_parse_page("{}", 2, STRIPE_INVOICE_LINE, &p, &e), EXIT_SOFTWARE);
+	CHECK_INT(stripe_rows_parse_object("{}", 2, STRIPE_SUBSCRIPTION_ITEM, &p, &e),
+		  EXIT_SOFTWARE);
+	CHECK_INT(stripe_rows_parse_children("{}", 2, STRIPE_INVOICE, "in_1", &p, &e),
+		  EXIT_SOFTWARE);
+	CHECK_INT(stripe_rows_parse_children("{}", 2, STRIPE_INVOICE_LINE, "bad id", &p, &e),
+		  EXIT_SOFTWARE);
+	CHECK(p == NULL);
+}
+
 static void test_kind_names(void)
 {
 	CHECK_INT(stripe_kind_from_resource("checkout_sessions"), STRIPE_CHECKOUT_SESSION);
@@ -891,6 +1092,14 @@ static void test_kind_names(void)
 	CHECK_STR(stripe_kind_resource(STRIPE_CHECKOUT_LINE_ITEM), "checkout_line_items");
 	CHECK_STR(stripe_kind_object(STRIPE_INVOICE), "invoice");
 	CHECK_STR(stripe_kind_object(STRIPE_KIND_COUNT), "");
+	CHECK_STR(stripe_kind_resource(STRIPE_SUBSCRIPTION_ITEM), "subscription_items");
+	CHECK_STR(stripe_kind_resource(STRIPE_INVOICE_LINE), "invoice_lines");
+	CHECK_INT(stripe_kind_from_resource("invoice_lines"), STRIPE_INVOICE_LINE);
+	CHECK_INT(stripe_kind_child(STRIPE_SUBSCRIPTION), STRIPE_SUBSCRIPTION_ITEM);
+	CHECK_INT(stripe_kind_child(STRIPE_CUSTOMER), STRIPE_NONE);
+	CHECK_INT(stripe_kind_parent(STRIPE_INVOICE_LINE), STRIPE_INVOICE);
+	CHECK_INT(stripe_kind_parent(STRIPE_CHECKOUT_LINE_ITEM), STRIPE_CHECKOUT_SESSION);
+	CHECK_INT(stripe_kind_parent(STRIPE_INVOICE), STRIPE_NONE);
 }
 
 int main(void)
@@ -907,6 +1116,8 @@ int main(void)
 	RUN(test_currency_case_and_deleted);
 	RUN(test_malformed);
 	RUN(test_malformed_item_paths);
+	RUN(test_children_pages);
+	RUN(test_children_malformed);
 	RUN(test_kind_names);
 	subset_resource(NULL, NULL);
 	return harness_done();
