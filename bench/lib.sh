@@ -47,10 +47,12 @@ start_fake() {
 		>"$BENCH_WORK/$name.out" 2>"$BENCH_WORK/$name.err" &
 	local pid=$!
 	BENCH_PIDS+=("$pid")
-	for i in $(seq 1 200); do
+	# up to 2 minutes: --prerender renders every object before it listens
+	for i in $(seq 1 2400); do
 		port=$(sed -n '1s/^listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' \
 			"$BENCH_WORK/$name.out")
 		[ -n "$port" ] && break
+		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.05
 	done
 	if [ -z "$port" ]; then

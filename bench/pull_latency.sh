@@ -33,6 +33,7 @@ CFG=$BENCH_TOP/bench/config/latency.json
 "$TRUEUP" --config "$CFG" --db "$BENCH_WORK/t.db" -q init
 log "trueup pull, 150 ms latency, 100/25 limits: $N objects"
 run_pull "$BENCH_WORK/t.db" "$CFG"
+[ -n "${BENCH_KEEP_LOG:-}" ] && cp "$BENCH_WORK/lat.log" "$BENCH_KEEP_LOG"
 stats=$(fake_get "$lat_PORT" /_fake/stats)
 stop_pid "$lat_PID"
 if [ $PULL_RC -ne 0 ]; then

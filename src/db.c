@@ -158,9 +158,8 @@ static int migrate(struct db *db, int from, struct err *e)
  * snapshot's rows carry 1-4 KB of raw JSON each, which on 4 KiB pages
  * took a page apiece with a quarter of it empty, and every page costs two
  * writes in the WAL and one at the checkpoint (a pull wrote 23% less CPU
- * time and 12% fewer bytes).  (The pull's connection also sets
- * temp_store = MEMORY, see db_snapshot_group_new; the others keep TEMP
- * tables on disk so reconcile's memory stays flat.)  A
+ * time and 12% fewer bytes).  TEMP tables and sorts stay on disk
+ * (temp_store FILE) so reconcile's and the pull's memory stays flat.  A
  * 16 MiB page cache keeps the index pages a pull touches: it fills on any
  * snapshot worth the name, so memory stays flat with the account's size.
  */

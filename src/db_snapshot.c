@@ -1697,6 +1697,33 @@ static int defer_in_tx(struct db *db, enum stripe_kind kind, int *deferred, stru
 	return rc;
 }
 
+/* exec_listed with a 2 MiB page cache, the connection's own again after. */
+static int exec_small_cache(struct db *db, char **sql, size_t n, struct err *e)
+{
+	struct err ce = { 0 };
+	sqlite3_stmt *st;
+	char set[64];
+	long long old;
+	int rc;
+
+	if ((rc = db_prepare(db, "PRAGMA cache_size", &st, e)) != 0)
+		return rc;
+	rc = sqlite3_step(st);
+	old = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return db_fail(db, e, "cache_size");
+	if ((rc = db_exec(db, "PRAGMA cache_size = -2048", e)) != 0)
+		return rc;
+	rc = exec_listed(db, sql, n, e);
+	snprintf(set, sizeof set, "PRAGMA cache_size = %lld", old);
+	if (db_exec(db, set, &ce) != 0 && rc == 0) {
+		*e = ce;
+		rc = ce.code;
+	}
+	return rc;
+}
+
 /* Build the deferred indexes of kind (STRIPE_NONE: all); in the open transaction. */
 static int restore_in_tx(struct db *db, enum stripe_kind kind, struct err *e)
 {
@@ -1711,7 +1738,10 @@ static int restore_in_tx(struct db *db, enum stripe_kind kind, struct err *e)
 	if ((rc = list_pair(db, "SELECT sql FROM stripe_deferred_indexes WHERE ?1 = '' OR "
 			    "tbl IN (?1, ?2) ORDER BY name", a, b, "%s", &creates, &n, e)) != 0)
 		return rc;
-	rc = exec_listed(db, creates, n, e);
+	/* the sort of each CREATE INDEX keeps up to a page cache's worth in
+	 * memory: a small cache while building keeps the pull's memory flat */
+	if (n > 0)
+		rc = exec_small_cache(db, creates, n, e);
 	free_listed(creates, n);
 	if (rc != 0 || n == 0)
 		return rc;
@@ -1775,7 +1805,9 @@ struct wjob {
 	struct db_snapshot_cursor cur;
 	int has_cursor, open_cursor, mark_events, has_events_cursor;
 	int restore;                         /* build the deferred indexes of kind */
+	int relist;                          /* finish kind's relist first (run, epoch) */
 	enum stripe_kind kind;
+	long long run, epoch;
 	struct db_snapshot_events_cursor ev;
 	int sink;
 	const char *what;
@@ -1903,13 +1935,11 @@ int db_snapshot_group_new(struct db *db, struct db_snapshot_group **out, struct 
 	int rc;
 
 	/*
-	 * The savepoint sub-journals of grouped commits stay in memory (they
-	 * hold one group's pages at most).  Only for the pull's connection:
-	 * reconcile and report build TEMP tables as large as the account,
-	 * which must stay on disk for their memory to stay flat.
+	 * temp_store stays FILE: the sorts that build deferred indexes
+	 * (restore_in_tx) are as large as the account, and spill to temporary
+	 * files, which with MEMORY made the pull's memory grow with it.
 	 */
-	if ((rc = db_exec(db, "PRAGMA temp_store = MEMORY", e)) != 0)
-		return rc;
+	(void)rc;
 	if (!(g = calloc(1, sizeof *g)))
 		return err_set(e, EXIT_SOFTWARE, "out of memory");
 	if (pthread_mutex_init(&g->w.mu, NULL) != 0) {
@@ -1983,6 +2013,8 @@ static void wjob_free(struct wjob *j)
 }
 
 static int commit_begin(struct db *db, struct db_snapshot_group *g, struct err *e);
+static int relist_finish_in_tx(struct db *db, long long pull_run_id, enum stripe_kind kind,
+			       long long relist_epoch, long long *tombstoned, struct err *e);
 
 /* Run j in g's transaction (opened when needed); the commit policy is the caller's. */
 static int wjob_run(struct db_snapshot_group *g, struct wjob *j, struct db_snapshot_counts *n,
@@ -1994,8 +2026,11 @@ static int wjob_run(struct db_snapshot_group *g, struct wjob *j, struct db_snaps
 	if (j->open_cursor || j->restore) {
 		if ((rc = commit_begin(g->db, g, e)) != 0)
 			return rc;
-		rc = j->restore ? restore_in_tx(g->db, j->kind, e) :
-				  db_snapshot_cursor_open(g->db, &j->cur, e);
+		if (j->open_cursor)
+			rc = db_snapshot_cursor_open(g->db, &j->cur, e);
+		else if ((rc = j->relist ? relist_finish_in_tx(g->db, j->run, j->kind, j->epoch,
+							       &n->tombstoned, e) : 0) == 0)
+			rc = restore_in_tx(g->db, j->kind, e);
 		if (rc != 0) {
 			db_tx_rollback(g->db);
 			g->open = 0;
@@ -2214,17 +2249,22 @@ int db_snapshot_group_submit_cursor(struct db_snapshot_group *g,
 	return enqueue(g, j, e);
 }
 
-int db_snapshot_group_submit_restore(struct db_snapshot_group *g, enum stripe_kind kind,
-				     const char *what, struct err *e)
+int db_snapshot_group_submit_finish(struct db_snapshot_group *g, long long pull_run_id,
+				    enum stripe_kind kind, long long relist_epoch, int sink,
+				    const char *what, struct err *e)
 {
 	struct wjob *j;
 
-	if (!g)
-		return err_set(e, EXIT_SOFTWARE, "snapshot: no commit group");
+	if (!g || sink < 0 || sink >= DB_SNAPSHOT_SINKS)
+		return err_set(e, EXIT_SOFTWARE, "snapshot: a relist end the writer cannot take");
 	if (!(j = calloc(1, sizeof *j)))
 		return err_set(e, EXIT_SOFTWARE, "out of memory");
 	j->restore = 1;
+	j->relist = 1;
 	j->kind = kind;
+	j->run = pull_run_id;
+	j->epoch = relist_epoch;
+	j->sink = sink;
 	j->what = what ? what : "";
 	return enqueue(g, j, e);
 }
@@ -2425,8 +2465,9 @@ fail:
 
 /* --- full relist ----------------------------------------------------------------- */
 
-int db_snapshot_full_relist_finish(struct db *db, long long pull_run_id, enum stripe_kind kind,
-				   long long relist_epoch, long long *tombstoned, struct err *e)
+/* db_snapshot_full_relist_finish in the open transaction (rolled back by the caller on failure). */
+static int relist_finish_in_tx(struct db *db, long long pull_run_id, enum stripe_kind kind,
+			       long long relist_epoch, long long *tombstoned, struct err *e)
 {
 	const char *resource = stripe_kind_resource(kind);
 	char now[32], res[32], scope[DB_SNAPSHOT_ID_MAX];
@@ -2445,8 +2486,6 @@ int db_snapshot_full_relist_finish(struct db *db, long long pull_run_id, enum st
 	if (!full)
 		return err_set(e, EXIT_SOFTWARE, "snapshot: pull run %lld is not a full relist",
 			       pull_run_id);
-	if ((rc = db_tx_begin(db, e)) != 0)
-		return rc;
 	/* Already finished by this run (a resumed pull calls it again): its
 	 * "seen" rows are gone, so running it twice would tombstone every row. */
 	if ((rc = db_prepare(db, "SELECT 1 FROM stripe_sync_state WHERE resource = ?1 AND "
@@ -2457,10 +2496,8 @@ int db_snapshot_full_relist_finish(struct db *db, long long pull_run_id, enum st
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	st = NULL;
-	if (rc == SQLITE_ROW) {
-		db_tx_rollback(db);
+	if (rc == SQLITE_ROW)
 		return 0;
-	}
 	if (rc != SQLITE_DONE) {
 		rc = db_fail(db, e, "stripe_sync_state");
 		goto fail;
@@ -2548,15 +2585,30 @@ int db_snapshot_full_relist_finish(struct db *db, long long pull_run_id, enum st
 		goto fail;
 	}
 	sqlite3_finalize(st);
-	if ((rc = db_tx_commit(db, e)) != 0)
-		return rc;
 	if (tombstoned)
 		*tombstoned = marked;
 	return 0;
 fail:
 	sqlite3_finalize(st);
-	db_tx_rollback(db);
 	return rc;
+}
+
+int db_snapshot_full_relist_finish(struct db *db, long long pull_run_id, enum stripe_kind kind,
+				   long long relist_epoch, long long *tombstoned, struct err *e)
+{
+	int rc;
+
+	if (tombstoned)
+		*tombstoned = 0;
+	if ((rc = db_tx_begin(db, e)) != 0)
+		return rc;
+	if ((rc = relist_finish_in_tx(db, pull_run_id, kind, relist_epoch, tombstoned, e)) != 0) {
+		db_tx_rollback(db);
+		if (tombstoned)
+			*tombstoned = 0;
+		return rc;
+	}
+	return db_tx_commit(db, e);
 }
 
 /* --- sync state and events ---------------------------------------------------- */

@@ -267,11 +267,14 @@ int db_snapshot_group_submit_cursor(struct db_snapshot_group *g,
 				    struct err *e);
 
 /*
- * db_snapshot_restore_indexes on the writer, in the group's transaction,
- * after the commits submitted before it.
+ * db_snapshot_full_relist_finish, then db_snapshot_restore_indexes of kind,
+ * on the writer in the group's transaction, after the commits submitted
+ * before it (so after the relist's last page); the rows it tombstoned are
+ * counted in sink.
  */
-int db_snapshot_group_submit_restore(struct db_snapshot_group *g, enum stripe_kind kind,
-				     const char *what, struct err *e);
+int db_snapshot_group_submit_finish(struct db_snapshot_group *g, long long pull_run_id,
+				    enum stripe_kind kind, long long relist_epoch, int sink,
+				    const char *what, struct err *e);
 
 /* Add the counts of sink's finished commits to *out and zero them. */
 void db_snapshot_group_take(struct db_snapshot_group *g, int sink,

@@ -499,14 +499,14 @@ static void on_response(void *udata, const struct stripe_response *r, const stru
  * A request's priority in the client's queue.  A full pull is as long as
  * its busiest endpoint: the line items of checkout sessions, which are
  * only found as session pages arrive and are held to 25/s like any
- * endpoint.  So child pages (line items, and subscription items and
- * invoice lines, found the same way) go first, then what reveals the line
- * items (session pages and the probes that plan the session windows),
- * then the rest.
+ * endpoint.  So line-item pages go first, then what reveals them (session
+ * pages and the probes that plan the session windows), then the rest,
+ * subscription items and invoice lines included: they are few (one parent
+ * in hundreds has more than 10) and not what bounds a pull.
  */
 static int job_prio(const struct job *j)
 {
-	if (child_api_of(j->page_kind))
+	if (j->page_kind == STRIPE_CHECKOUT_LINE_ITEM)
 		return 2;
 	return j->kind == STRIPE_CHECKOUT_SESSION && j->type != JOB_RETRIEVE ? 1 : 0;
 }
@@ -686,30 +686,43 @@ static int page_children(struct puller *p, const struct stripe_page *pg)
 	return 0;
 }
 
-/* Every window of kind is done: finish its relist (tombstones). */
+/*
+ * Every window of kind is done: finish its relist (tombstones) and build
+ * the indexes deferred when it began, on the writer after its last page,
+ * while the client goes on (the tombstones come back through kind's sink;
+ * the early rows are settled in settle_early once the client is done).
+ */
 static void finish_relist(struct puller *p, enum stripe_kind kind)
 {
 	struct err e = { 0 };
-	long long tomb = 0;
 
-	if (group_flush(p) != 0)
-		return;
-	if (db_snapshot_full_relist_finish(p->db, p->run_id, kind, p->run_start, &tomb, &e) != 0) {
-		fail(p, kind, &e);
-		return;
-	}
-	p->rs[kind].finished = 1;
-	/* indexes deferred when the relist began (run_full): built on the
-	 * writer while the other resources go on */
-	if (db_snapshot_group_submit_restore(p->group, kind, stripe_kind_resource(kind), &e) != 0) {
+	if (db_snapshot_group_submit_finish(p->group, p->run_id, kind, p->run_start,
+					    SINK_KIND + kind, stripe_kind_resource(kind), &e) != 0) {
 		fail(p, STRIPE_NONE, &e);
 		return;
 	}
-	/* rows written early (early_line_items) were counted then, not as unchanged */
-	fig(p, kind)->unchanged -= p->rs[kind].early < fig(p, kind)->unchanged ?
-				   p->rs[kind].early : fig(p, kind)->unchanged;
-	fig(p, kind)->tombstoned += tomb;
+	p->rs[kind].finished = 1;
 	fig(p, kind)->done = 1;
+}
+
+/*
+ * Rows written early (early_line_items) were counted then, and again as
+ * unchanged when their window listed them: take them off the unchanged
+ * ones of each relist that finished (after the writer's counts are in).
+ */
+static void settle_early(struct puller *p)
+{
+	int k;
+
+	for (k = 0; k < PULL_NKINDS; k++) {
+		struct rstate *rs = &p->rs[pull_kinds[k]];
+		struct pull_figures *f = fig(p, pull_kinds[k]);
+
+		if (!rs->finished || !rs->early)
+			continue;
+		f->unchanged -= rs->early < f->unchanged ? rs->early : f->unchanged;
+		rs->early = 0;
+	}
 }
 
 /* Cut [lo, newest] of kind into windows, open their cursors in one transaction, page them. */
@@ -920,7 +933,7 @@ static void on_probe_top(struct puller *p, struct job *j, struct stripe_page **p
 		return;
 	fig(p, j->kind)->objects += (long long)count;
 	fig(p, j->kind)->pages++;
-	finish_relist(p, j->kind);   /* flushes first: the counts are in */
+	finish_relist(p, j->kind);
 }
 
 static void on_probe_lt(struct puller *p, struct job *j, const struct stripe_page *pg)
@@ -1231,6 +1244,7 @@ static int run_full(struct puller *p, unsigned mask, struct err *e)
 	free(l.v);
 	if ((rc = run_client(p, e)) != 0)
 		return run_failed(p, rc, e);
+	settle_early(p);
 	for (k = 0; k < PULL_NKINDS; k++)
 		if (p->rs[pull_kinds[k]].relist && !p->rs[pull_kinds[k]].finished)
 			return run_failed(p, err_set(e, EXIT_SOFTWARE, "pull: the relist of %s "

@@ -527,6 +527,38 @@ set +e
 expect_eq oversize "$(cat "$T_OUT")" 431
 t_end
 
+t_begin "--prerender serves the same bytes as rendering per request; a mutation drops it"
+start_fake plain --generate 3000 --seed 5 --now $NOW
+start_fake pre --generate 3000 --seed 5 --now $NOW --prerender
+start_fake pre23 --generate 3000 --seed 5 --now $NOW --shape 2023 --prerender
+start_fake plain23 --generate 3000 --seed 5 --now $NOW --shape 2023
+[ -n "$pre_PORT" ] && [ -n "$pre23_PORT" ] || t_fail "a --prerender instance did not start"
+same=0
+for q in "/v1/customers?limit=100" "/v1/subscriptions?limit=100&status=all" \
+	"/v1/checkout/sessions?limit=100&expand%5B%5D=data.line_items" "/v1/checkout/sessions?limit=7" \
+	"/v1/invoices?limit=100" "/v1/refunds?limit=3&created%5Blt%5D=$NOW" "/v1/prices?limit=100" \
+	"/v1/products?limit=1"; do
+	for pair in "plain pre" "plain23 pre23"; do
+		set -- $pair
+		a=${1}_PORT b=${2}_PORT
+		get "${!a}" "$q"; cp "$T_OUT" "$T_TMP/a.json"
+		last=$(jq -r '.data[-1].id' "$T_TMP/a.json")
+		get "${!b}" "$q"
+		cmp -s "$T_OUT" "$T_TMP/a.json" && same=$((same + 1)) || t_fail "$2 differs on $q"
+		# and the next page, after the last id
+		get "${!a}" "$q&starting_after=$last"; cp "$T_OUT" "$T_TMP/a.json"
+		get "${!b}" "$q&starting_after=$last"
+		cmp -s "$T_OUT" "$T_TMP/a.json" && same=$((same + 1)) || t_fail "$2 differs on $q after $last"
+	done
+done
+expect_eq "identical pages" "$same" 32
+ctl "$pre_PORT" /_fake/mutate '{"fraction":0.05,"seed":3}'
+ctl "$plain_PORT" /_fake/mutate '{"fraction":0.05,"seed":3}'
+get "$plain_PORT" "/v1/subscriptions?limit=100&status=all"; cp "$T_OUT" "$T_TMP/a.json"
+get "$pre_PORT" "/v1/subscriptions?limit=100&status=all"
+cmp -s "$T_OUT" "$T_TMP/a.json" || t_fail "--prerender serves stale objects after a mutation"
+t_end
+
 t_begin "SIGTERM stops every instance cleanly (exit 0)"
 for n in A B O G R K F1 F2; do
 	v=${n}_PID

@@ -427,6 +427,118 @@ static json_t *list_object(const char *url, json_t *data, int has_more)
 			 "has_more", has_more, "data", data);
 }
 
+/* One list entry as handle_list serialises it (the object, its children embedded). */
+static json_t *list_entry(struct ctx *c, enum res r, uint64_t pos, int expand)
+{
+	json_t *o = store_object(&c->fk->store, r, pos, c->shape);
+	if (!o)
+		return NULL;
+	if (expand)
+		embed_line_items(c, o, pos);
+	embed_children(o, r);
+	return o;
+}
+
+void api_prerender_drop(struct fake *fk)
+{
+	struct prerender *pr = &fk->pre;
+	for (int r = 0; r < R_COUNT; r++)
+		for (int x = 0; x < 2; x++) {
+			for (uint64_t i = 0; pr->text[r][x] && i < pr->n[r]; i++)
+				free(pr->text[r][x][i]);
+			free(pr->text[r][x]);
+			free(pr->len[r][x]);
+			pr->text[r][x] = NULL;
+			pr->len[r][x] = NULL;
+		}
+	memset(pr, 0, sizeof *pr);
+}
+
+int api_prerender(struct fake *fk)
+{
+	struct prerender *pr = &fk->pre;
+	struct ctx c;
+	memset(&c, 0, sizeof c);
+	c.fk = fk;
+	c.shape = fk->cfg.shape;
+	api_prerender_drop(fk);
+	if (c.shape != SHAPE_2023 && c.shape != SHAPE_2026)
+		return 0;                   /* per-request shapes: nothing fixed to render */
+	pr->shape = c.shape;
+	for (int r = 0; r < R_COUNT; r++) {
+		if (r == R_EVENTS)
+			continue;
+		pr->n[r] = store_count(&fk->store, (enum res)r);
+		for (int x = 0; x < (r == R_SESSIONS ? 2 : 1); x++) {
+			pr->text[r][x] = calloc(pr->n[r] ? pr->n[r] : 1, sizeof *pr->text[r][x]);
+			pr->len[r][x] = calloc(pr->n[r] ? pr->n[r] : 1, sizeof *pr->len[r][x]);
+			if (!pr->text[r][x] || !pr->len[r][x])
+				goto oom;
+			for (uint64_t i = 0; i < pr->n[r]; i++) {
+				json_t *o = list_entry(&c, (enum res)r, i, x);
+				if (o && !(pr->text[r][x][i] = jsonout_dump(o, &pr->len[r][x][i]))) {
+					json_decref(o);
+					goto oom;
+				}
+				json_decref(o);
+			}
+		}
+	}
+	pr->on = 1;
+	return 0;
+oom:
+	api_prerender_drop(fk);
+	return -1;
+}
+
+/*
+ * The body of a list page from rendered entries: list_object's own dump
+ * with the entries spliced into its empty "data" array.  0, or -1 when
+ * something is not rendered (the caller renders as usual).
+ */
+static int list_from_prerender(struct ctx *c, enum res r, const uint64_t *found, int nf,
+			       int expand, const char *url, int has_more)
+{
+	const struct prerender *pr = &c->fk->pre;
+	int x = r == R_SESSIONS && expand;
+	if (!pr->on || c->shape != pr->shape || !pr->text[r][x])
+		return -1;
+	size_t total = 0;
+	for (int i = 0; i < nf; i++) {
+		if (found[i] >= pr->n[r] || !pr->text[r][x][found[i]])
+			return -1;
+		total += pr->len[r][x][found[i]] + 1;
+	}
+	size_t hlen;
+	json_t *shell = list_object(url, json_array(), has_more);
+	char *head = jsonout_dump(shell, &hlen);
+	json_decref(shell);
+	const char *hole = head ? strstr(head, "\"data\":[]") : NULL;
+	char *body = hole ? malloc(hlen + total + 1) : NULL;
+	if (!body) {
+		free(head);
+		return -1;
+	}
+	size_t at = (size_t)(hole - head) + strlen("\"data\":["), n = 0;
+	memcpy(body, head, at);
+	n = at;
+	for (int i = 0; i < nf; i++) {
+		if (i)
+			body[n++] = ',';
+		memcpy(body + n, pr->text[r][x][found[i]], pr->len[r][x][found[i]]);
+		n += pr->len[r][x][found[i]];
+	}
+	memcpy(body + n, head + at, hlen - at);
+	n += hlen - at;
+	body[n] = '\0';
+	free(head);
+	c->resp->status = 200;
+	free(c->resp->body);
+	c->resp->body = body;
+	c->resp->body_len = n;
+	return 0;
+}
+
 static void handle_list(struct ctx *c, enum res r)
 {
 	struct listq q;
@@ -514,18 +626,16 @@ static void handle_list(struct ctx *c, enum res r)
 			found[nf++] = pos - 1;
 		}
 	}
-	json_t *data = json_array();
-	for (int i = 0; i < nf; i++) {
-		json_t *o = store_object(st, r, found[i], c->shape);
-		if (!o)
-			continue;
-		if (q.expand_line_items)
-			embed_line_items(c, o, found[i]);
-		embed_children(o, r);
-		json_array_append_new(data, o);
-	}
 	char url[64];
 	snprintf(url, sizeof url, "/v1/%s", res_info[r].path);
+	if (list_from_prerender(c, r, found, nf, q.expand_line_items, url, has_more) == 0)
+		return;
+	json_t *data = json_array();
+	for (int i = 0; i < nf; i++) {
+		json_t *o = list_entry(c, r, found[i], q.expand_line_items);
+		if (o)
+			json_array_append_new(data, o);
+	}
 	set_body(c->resp, 200, list_object(url, data, has_more));
 }
 
@@ -702,6 +812,7 @@ static void handle_control(struct ctx *c)
 		if (!j)
 			return;
 		json_t *res = store_mutate(&fk->store, j, err, sizeof err);
+		api_prerender_drop(fk);     /* rendered entries are stale now */
 		if (!res)
 			api_error(c, 400, "invalid_request_error", NULL, NULL, "%s", err);
 		else

@@ -265,15 +265,38 @@ struct response {
 	int control;          /* /_fake/ request: no latency */
 };
 
+/*
+ * --prerender: every list entry (an object as a list page shows it, with
+ * its embedded children; a session also with its expanded line items)
+ * serialised once at startup, so serving a list page costs copying bytes
+ * instead of building and dumping JSON trees.  For benchmarks: a real
+ * Stripe's CPU is not on the client's machine, and the fake shares the
+ * client's cores.  Valid for the fixed shape it was rendered in; dropped
+ * by any mutation.
+ */
+struct prerender {
+	int on;
+	enum shape shape;
+	uint64_t n[R_COUNT];
+	char **text[R_COUNT][2];     /* [r][expanded line items] -> entry, NUL-terminated */
+	size_t *len[R_COUNT][2];
+};
+
 struct fake {
 	uv_loop_t *loop;
 	struct config cfg;
 	struct store store;
 	struct faults faults;
 	struct reqlog log;
+	struct prerender pre;
 	uint64_t req_serial;
 	int stopping;
 };
+
+/* Render every list entry (--prerender); 0, or -1 out of memory. */
+int api_prerender(struct fake *fk);
+/* Drop the rendered entries (mutations; exit). */
+void api_prerender_drop(struct fake *fk);
 
 /* Answer one request; fills resp (resp->body malloc'd). */
 void api_handle(struct fake *fk, const struct request *req, struct response *resp);

@@ -21,13 +21,13 @@ static const char usage_text[] =
 	"                  [--fault KIND:TRIGGER[,path=P][,retry=B]]... [--fault-seed S]\n"
 	"                  [--latency MS] [--jitter MS] [--rate-global R] [--rate-endpoint R]\n"
 	"                  [--rate-burst SEC] [--mutate-fraction F] [--mutate-seed S]\n"
-	"                  [--log FILE]\n"
+	"                  [--log FILE] [--prerender]\n"
 	"The key may come from FAKESTRIPE_KEY instead of --key.  See README.md.\n";
 
 enum {
 	O_DATA = 256, O_GENERATE, O_SEED, O_PORT, O_KEY, O_SHAPE, O_APIVER, O_NOW, O_FAULT,
 	O_FSEED, O_LATENCY, O_JITTER, O_RGLOBAL, O_RENDPOINT, O_RBURST, O_MFRAC, O_MSEED,
-	O_LOG, O_HELP
+	O_LOG, O_PRERENDER, O_HELP
 };
 
 static const struct option longopts[] = {
@@ -49,6 +49,7 @@ static const struct option longopts[] = {
 	{"mutate-fraction", required_argument, NULL, O_MFRAC},
 	{"mutate-seed", required_argument, NULL, O_MSEED},
 	{"log", required_argument, NULL, O_LOG},
+	{"prerender", no_argument, NULL, O_PRERENDER},
 	{"help", no_argument, NULL, O_HELP},
 	{NULL, 0, NULL, 0},
 };
@@ -99,7 +100,7 @@ int main(int argc, char **argv)
 	static struct fake fk;
 	const char *data = NULL, *logfile = NULL;
 	uint64_t gen_n = 0, seed = 1, fseed = 1, mseed = 7, port = 12111, u;
-	int generate = 0;
+	int generate = 0, prerender = 0;
 	double d, mfrac = 0;
 	char err[512];
 	fk.cfg.shape = SHAPE_2026;
@@ -110,6 +111,7 @@ int main(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case O_DATA: data = optarg; break;
+		case O_PRERENDER: prerender = 1; break;
 		case O_GENERATE:
 			if (unum("generate", optarg, &gen_n) < 0)
 				return 2;
@@ -213,6 +215,10 @@ int main(int argc, char **argv)
 		}
 		json_decref(res);
 	}
+	if (prerender && api_prerender(&fk) < 0) {
+		fprintf(stderr, "fakestripe: --prerender: out of memory\n");
+		goto out_store;
+	}
 	if (reqlog_open(&fk.log, logfile, err, sizeof err) < 0) {
 		fprintf(stderr, "fakestripe: %s\n", err);
 		goto out_store;
@@ -238,6 +244,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fakestripe: handles left open at exit\n");
 	reqlog_close(&fk.log);
 out_store:
+	api_prerender_drop(&fk);
 	store_release(&fk.store);
 out_shape:
 	gen_release();
