@@ -1333,6 +1333,26 @@ int db_snapshot_require_finished(struct db *db, struct err *e)
 		       "finished: run 'trueup pull' to complete it", p.id, p.started_at);
 }
 
+int db_snapshot_check_usable(struct db *db, int allow_unfinished,
+			     struct db_snapshot_pull_info *info, char *unfinished_msg,
+			     size_t msgsz, struct err *e)
+{
+	int rc, found;
+
+	if (msgsz)
+		unfinished_msg[0] = '\0';
+	if ((rc = db_snapshot_pull_last(db, info, &found, e)) != 0)
+		return rc;
+	rc = db_snapshot_require_finished(db, e);
+	if (rc != 0 && (!found || !allow_unfinished))
+		return rc;
+	if (rc != 0) {
+		snprintf(unfinished_msg, msgsz, "%s", e->msg);
+		err_clear(e);
+	}
+	return 0;
+}
+
 /* --- cursors ---------------------------------------------------------------- */
 
 static void cursor_load(sqlite3_stmt *st, struct db_snapshot_cursor *c)

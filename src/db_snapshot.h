@@ -90,6 +90,17 @@ int db_snapshot_pull_last(struct db *db, struct db_snapshot_pull_info *out, int 
  */
 int db_snapshot_require_finished(struct db *db, struct err *e);
 
+/*
+ * The check of a command with an --allow-unfinished option: the newest
+ * pull run into *info (zeroed when none), then db_snapshot_require_finished.
+ * An unfinished pull is accepted when allow_unfinished and a pull exists:
+ * 0, with why it is unfinished in unfinished_msg (msgsz bytes; "" when it
+ * is finished).  Otherwise its failure.
+ */
+int db_snapshot_check_usable(struct db *db, int allow_unfinished,
+			     struct db_snapshot_pull_info *info, char *unfinished_msg,
+			     size_t msgsz, struct err *e);
+
 /* --- cursors ------------------------------------------------------------- */
 
 /*

@@ -185,17 +185,11 @@ static int check_pull(struct db *db, const struct reconcile_opts *o, struct reco
 		      struct err *e)
 {
 	struct db_snapshot_pull_info p;
-	int rc, found;
+	int rc = db_snapshot_check_usable(db, o->allow_unfinished, &p, res->unfinished_msg,
+					  sizeof res->unfinished_msg, e);
 
-	if ((rc = db_snapshot_pull_last(db, &p, &found, e)) != 0)
+	if (rc != 0)
 		return rc;
-	rc = db_snapshot_require_finished(db, e);
-	if (rc != 0 && (!found || !o->allow_unfinished))
-		return rc;
-	if (rc != 0) {
-		snprintf(res->unfinished_msg, sizeof res->unfinished_msg, "%s", e->msg);
-		err_clear(e);
-	}
 	res->pull_run_id = p.id;
 	snprintf(res->pull_status, sizeof res->pull_status, "%s", p.status);
 	return 0;

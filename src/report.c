@@ -1104,17 +1104,11 @@ static int check_pull(struct db *db, const struct report_opts *o, struct report_
 		      struct err *e)
 {
 	struct db_snapshot_pull_info pi;
-	int rc, found;
+	int rc = db_snapshot_check_usable(db, o->allow_unfinished, &pi, res->unfinished_msg,
+					  sizeof res->unfinished_msg, e);
 
-	if ((rc = db_snapshot_pull_last(db, &pi, &found, e)) != 0)
+	if (rc != 0)
 		return rc;
-	rc = db_snapshot_require_finished(db, e);
-	if (rc != 0 && (!found || !o->allow_unfinished))
-		return rc;
-	if (rc != 0) {
-		snprintf(res->unfinished_msg, sizeof res->unfinished_msg, "%s", e->msg);
-		err_clear(e);
-	}
 	res->pull_run_id = pi.id;
 	snprintf(res->pulled_at, sizeof res->pulled_at, "%s",
 		 pi.finished_at[0] ? pi.finished_at : pi.started_at);
