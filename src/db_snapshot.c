@@ -1417,6 +1417,54 @@ int db_snapshot_cursor_open(struct db *db, struct db_snapshot_cursor *c, struct 
 	return 0;
 }
 
+int db_snapshot_cursor_split(struct db *db, const struct db_snapshot_cursor *c,
+			     const char *scope, long long at, struct err *e)
+{
+	sqlite3_stmt *st;
+	char now[32];
+	int rc;
+
+	if (!db->in_tx)
+		return err_set(e, EXIT_SOFTWARE, "snapshot: a cursor split outside a transaction");
+	db_now(now, sizeof now);
+	/* the lower part: a new cursor from the top of [created_gte, at) */
+	if ((rc = db_prepare(db, "INSERT OR IGNORE INTO stripe_pull_cursors (pull_run_id, resource, "
+			     "scope, created_gte, created_lt, updated_at) "
+			     "SELECT pull_run_id, resource, ?4, created_gte, ?5, ?6 "
+			     "FROM stripe_pull_cursors WHERE pull_run_id = ?1 AND resource = ?2 "
+			     "AND scope = ?3 AND done = 0 AND (created_gte IS NULL OR created_gte < ?5) "
+			     "AND (created_lt IS NULL OR created_lt > ?5)", &st, e)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, c->pull_run_id);
+	sqlite3_bind_text(st, 2, c->resource, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, c->scope, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, scope, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, at);
+	sqlite3_bind_text(st, 6, now, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_fail(db, e, "stripe_pull_cursors");
+	if (sqlite3_changes(db->h) != 1)
+		return err_set(e, EXIT_SOFTWARE, "snapshot: cannot split cursor %s/%s of pull run "
+			       "%lld at %lld into %s", c->resource, c->scope, c->pull_run_id, at,
+			       scope);
+	/* the upper part: the cursor itself, from where it is, down to at */
+	if ((rc = db_prepare(db, "UPDATE stripe_pull_cursors SET created_gte = ?4, updated_at = ?5 "
+			     "WHERE pull_run_id = ?1 AND resource = ?2 AND scope = ?3", &st, e)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, c->pull_run_id);
+	sqlite3_bind_text(st, 2, c->resource, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, c->scope, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, at);
+	sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_fail(db, e, "stripe_pull_cursors");
+	return 0;
+}
+
 int db_snapshot_cursors_each(struct db *db, long long pull_run_id,
 			     int (*fn)(const struct db_snapshot_cursor *c, void *arg), void *arg,
 			     struct err *e)
@@ -1824,6 +1872,9 @@ struct wjob {
 	char version[64];
 	struct db_snapshot_cursor cur;
 	int has_cursor, open_cursor, mark_events, has_events_cursor;
+	int split;                           /* split cur at split_at (split_scope below) */
+	long long split_at;
+	char split_scope[DB_SNAPSHOT_ID_MAX];
 	int restore;                         /* build the deferred indexes of kind */
 	int relist;                          /* finish kind's relist first (run, epoch) */
 	enum stripe_kind kind;
@@ -2043,11 +2094,13 @@ static int wjob_run(struct db_snapshot_group *g, struct wjob *j, struct db_snaps
 	struct db_snapshot_commit cm;
 	int rc;
 
-	if (j->open_cursor || j->restore) {
+	if (j->open_cursor || j->split || j->restore) {
 		if ((rc = commit_begin(g->db, g, e)) != 0)
 			return rc;
 		if (j->open_cursor)
 			rc = db_snapshot_cursor_open(g->db, &j->cur, e);
+		else if (j->split)
+			rc = db_snapshot_cursor_split(g->db, &j->cur, j->split_scope, j->split_at, e);
 		else if ((rc = j->relist ? relist_finish_in_tx(g->db, j->run, j->kind, j->epoch,
 							       &n->tombstoned, e) : 0) == 0)
 			rc = restore_in_tx(g->db, j->kind, e);
@@ -2265,6 +2318,26 @@ int db_snapshot_group_submit_cursor(struct db_snapshot_group *g,
 		return err_set(e, EXIT_SOFTWARE, "out of memory");
 	j->open_cursor = 1;
 	j->cur = *c;
+	j->what = what ? what : "";
+	return enqueue(g, j, e);
+}
+
+int db_snapshot_group_submit_split(struct db_snapshot_group *g,
+				   const struct db_snapshot_cursor *c, const char *scope,
+				   long long at, const char *what, struct err *e)
+{
+	struct wjob *j;
+
+	if (!g)
+		return err_set(e, EXIT_SOFTWARE, "snapshot: no commit group");
+	if (!scope || strlen(scope) >= sizeof j->split_scope)
+		return err_set(e, EXIT_SOFTWARE, "snapshot: no valid scope for a split cursor");
+	if (!(j = calloc(1, sizeof *j)))
+		return err_set(e, EXIT_SOFTWARE, "out of memory");
+	j->split = 1;
+	j->cur = *c;
+	j->split_at = at;
+	snprintf(j->split_scope, sizeof j->split_scope, "%s", scope);
 	j->what = what ? what : "";
 	return enqueue(g, j, e);
 }

@@ -130,6 +130,20 @@ struct db_snapshot_cursor {
  */
 int db_snapshot_cursor_open(struct db *db, struct db_snapshot_cursor *c, struct err *e);
 
+/*
+ * Split the window of cursor c (not done, inside the caller's transaction)
+ * at created time at, which must lie strictly inside it: a new cursor
+ * (run, resource, scope) takes [c's created_gte, at) from the top, and c
+ * keeps [at, c's created_lt) from where it is.  The union of the windows
+ * is unchanged, so a crash on either side of the commit loses nothing;
+ * the caller must stop paging c below at from its next request on (its
+ * last committed object must be created at or after at).  Fails with
+ * EXIT_SOFTWARE when c is done or unknown, at is outside its window, or
+ * scope exists.
+ */
+int db_snapshot_cursor_split(struct db *db, const struct db_snapshot_cursor *c,
+			     const char *scope, long long at, struct err *e);
+
 /* Call fn for each cursor of a run (resource, scope order); fn returns 0 to go on. */
 int db_snapshot_cursors_each(struct db *db, long long pull_run_id,
 			     int (*fn)(const struct db_snapshot_cursor *c, void *arg), void *arg,
@@ -276,6 +290,14 @@ int db_snapshot_group_submit(struct db_snapshot_group *g, struct db_snapshot_com
 int db_snapshot_group_submit_cursor(struct db_snapshot_group *g,
 				    const struct db_snapshot_cursor *c, const char *what,
 				    struct err *e);
+
+/*
+ * db_snapshot_cursor_split of c at `at` into a new cursor scope, on the
+ * writer, after the commits submitted before it and before those after.
+ */
+int db_snapshot_group_submit_split(struct db_snapshot_group *g,
+				   const struct db_snapshot_cursor *c, const char *scope,
+				   long long at, const char *what, struct err *e);
 
 /*
  * db_snapshot_full_relist_finish, then db_snapshot_restore_indexes of kind,

@@ -50,6 +50,7 @@ const enum stripe_kind pull_kinds[PULL_NKINDS] = {
 #define PROBE_FANOUT 4          /* probes in flight per round of the search */
 #define MAX_WINDOWS 16          /* automatic windows per resource */
 #define MAX_FIXED_WINDOWS 1000  /* --window-days windows per resource */
+#define SPLIT_MIN_PAGES 3       /* a window is split when more than this is left */
 #define PENDING_BATCH 2000      /* objects retrieved per round of pending events */
 #define MARK_BATCH 1000         /* events of kinds we keep no rows of, per commit */
 /*
@@ -313,6 +314,7 @@ struct job {
 	int stream;                   /* events pager: stream index */
 	int recheck;                  /* JOB_RETRIEVE of a non-final object */
 	long long t;                  /* JOB_PROBE_LT: created[lt] */
+	long long top, listed;        /* JOB_PAGER of a window: first created seen, objects */
 	char id[DB_SNAPSHOT_ID_MAX];  /* JOB_RETRIEVE */
 };
 
@@ -326,6 +328,9 @@ struct rstate {
 	int binary, probes;
 	int inflight;                 /* probes of the current round not answered */
 	long long early;              /* rows written from the probe page, listed again */
+	int lo_known;                 /* lo is a bound found by this process's probes */
+	int target;                   /* windows wanted in flight (see split_window) */
+	int next_scope;               /* number of the next window's scope "wNNN" */
 };
 
 struct puller {
@@ -782,6 +787,9 @@ static void plan_windows(struct puller *p, enum stripe_kind kind)
 	if (db_tx_commit(p->db, &e) != 0)
 		goto fail;
 	rs->open = (int)n;
+	rs->target = (int)n;
+	rs->next_scope = (int)n;
+	rs->lo_known = rs->binary;
 	for (i = 0; i < n; i++)
 		start_pager(p, kind, kind, &cs[i]);
 	free(cs);
@@ -940,6 +948,13 @@ static void on_probe_lt(struct puller *p, struct job *j, const struct stripe_pag
 {
 	struct rstate *rs = &p->rs[j->kind];
 
+	/*
+	 * An empty answer proves nothing is older than t (lo); an object
+	 * proves one exists at its created (hi).  Nothing else: the probes of
+	 * a round answer in any order, so an object above a hi that a lower
+	 * probe of the round set says nothing about lo (taking it as "empty"
+	 * once put a third of the customers in the oldest window).
+	 */
 	rs->inflight--;
 	if (pg->count == 0) {
 		if (!rs->binary || j->t > rs->lo)
@@ -947,11 +962,63 @@ static void on_probe_lt(struct puller *p, struct job *j, const struct stripe_pag
 		rs->binary = 1;
 	} else if (pg->rows[0].created.v < rs->hi) {
 		rs->hi = pg->rows[0].created.v;
-	} else if (rs->binary && j->t > rs->lo) {
-		rs->lo = j->t;   /* nothing new below: treat as empty */
 	}
 	if (rs->inflight == 0 && !p->failed)
 		probe_next(p, j->kind);
+}
+
+/*
+ * Work stealing between the windows of a relist.  Windows are cut by time
+ * before anything is known of how the objects are spread over it, so some
+ * finish early and the last ones page alone, one request per round trip,
+ * while the endpoint and the global budget have room.  So when a resource
+ * has fewer windows in flight than it was planned with (rs->target), the
+ * window j, between two of its requests (the page ending at created `last`
+ * is committed, or queued to be), gives the older half of what it has left
+ * to a new window: [its created_gte, at) from the top, and j goes on in
+ * [at, ...).  The split is one writer job ahead of j's next page, so a
+ * crash on either side of it loses nothing (db_snapshot_cursor_split).
+ * "Half" is by time at the density j has seen; it is worth it only with
+ * more than SPLIT_MIN_PAGES pages left.  The oldest window's lower end is
+ * open: it is split only when this process found the oldest object (lo).
+ */
+static void split_window(struct puller *p, struct job *j, long long last)
+{
+	struct rstate *rs = &p->rs[j->kind];
+	struct db_snapshot_cursor c;
+	struct err e = { 0 };
+	long long lo, at;
+	double left;
+
+	if (!rs->relist || rs->open >= rs->target || j->page_kind != j->kind ||
+	    j->cur.scope[0] != 'w' || (!j->cur.has_gte && !rs->lo_known))
+		return;
+	lo = j->cur.has_gte ? j->cur.created_gte : rs->lo;
+	if (last - lo < 2 || j->listed <= 0)
+		return;
+	left = (double)j->listed * (double)(last - lo) /
+	       (double)(j->top - last > 0 ? j->top - last : 1);
+	if (left <= (double)SPLIT_MIN_PAGES * p->page_size)
+		return;
+	at = lo + (last - lo) / 2;
+	memset(&c, 0, sizeof c);
+	c.pull_run_id = p->run_id;
+	snprintf(c.resource, sizeof c.resource, "%s", j->cur.resource);
+	snprintf(c.scope, sizeof c.scope, "w%03d", rs->next_scope);
+	c.has_gte = j->cur.has_gte;
+	c.created_gte = j->cur.created_gte;
+	c.has_lt = 1;
+	c.created_lt = at;
+	if (db_snapshot_group_submit_split(p->group, &j->cur, c.scope, at,
+					   stripe_kind_resource(j->kind), &e) != 0) {
+		fail(p, STRIPE_NONE, &e);
+		return;
+	}
+	rs->next_scope++;
+	j->cur.has_gte = 1;
+	j->cur.created_gte = at;
+	rs->open++;
+	start_pager(p, j->kind, j->kind, &c);
 }
 
 /* A page of a pager: commit it with its cursor, then ask for the next. */
@@ -964,7 +1031,11 @@ static void on_pager(struct puller *p, struct job *j, struct stripe_page **pgp,
 	int last_stream = 0, sink = SINK_NONE, has_more = pg->has_more;
 	enum stripe_kind page_kind = pg->kind;
 	size_t count = pg->count;
+	long long last = count ? pg->rows[count - 1].created.v : 0;
 
+	if (count && !j->listed)
+		j->top = pg->rows[0].created.v;
+	j->listed += (long long)count;
 	if (pg->has_more && pg->count == 0) {
 		err_set(&e, EXIT_DATAERR, "GET %s page after \"%s\": has_more with no data",
 			j->cur.resource, j->cur.starting_after);
@@ -996,6 +1067,7 @@ static void on_pager(struct puller *p, struct job *j, struct stripe_page **pgp,
 		fig(p, j->kind)->objects += (long long)count;
 	fig(p, j->kind)->pages++;
 	if (has_more) {
+		split_window(p, j, last);
 		job_send(j);
 		return;
 	}
@@ -1210,7 +1282,14 @@ static int run_full(struct puller *p, unsigned mask, struct err *e)
 		fig(p, kind)->full = 1;
 		for (any = 0, i = 0; i < l.n; i++)
 			if (stripe_kind_from_resource(l.v[i].resource) == kind) {
+				int w;
+
 				any = 1;
+				/* a resumed relist: as many windows as it had, numbered on */
+				if (sscanf(l.v[i].scope, "w%d", &w) == 1 && w >= rs->next_scope)
+					rs->next_scope = w + 1;
+				if (rs->target < MAX_WINDOWS)
+					rs->target++;
 				if (!l.v[i].done) {
 					rs->open++;
 					start_pager(p, kind, kind, &l.v[i]);
@@ -1867,13 +1946,14 @@ static int run_incremental(struct puller *p, unsigned mask, struct err *e)
 	return 0;
 }
 
-/* Continue the newest pull run when it is still running. */
-static int resume(struct puller *p, struct err *e)
+/* Continue the newest pull run when it is still running (*relisted: the kinds it relisted). */
+static int resume(struct puller *p, unsigned *relisted, struct err *e)
 {
 	struct db_snapshot_pull_info info;
 	unsigned mask = ALL_MASK;
 	int rc, found;
 
+	*relisted = 0;
 	if ((rc = db_snapshot_pull_last(p->db, &info, &found, e)) != 0)
 		return rc;
 	if (!found || strcmp(info.status, "running") != 0)
@@ -1886,8 +1966,11 @@ static int resume(struct puller *p, struct err *e)
 	p->run_id = info.id;
 	p->res->resumed = 1;
 	p->res->last_run_id = info.id;
-	if (strcmp(info.mode, "full") == 0)
-		return run_full(p, mask, e);
+	if (strcmp(info.mode, "full") == 0) {
+		if ((rc = run_full(p, mask, e)) == 0)
+			*relisted = mask;
+		return rc;
+	}
 	return run_incremental(p, mask, e);
 }
 
@@ -1931,7 +2014,7 @@ int pull_run(struct db *db, const struct stripe_config *sc, const char *key,
 	     const struct pull_opts *o, struct pull_result *res, struct err *e)
 {
 	struct puller p;
-	unsigned want = o->only ? o->only & ALL_MASK : ALL_MASK, full = 0;
+	unsigned want = o->only ? o->only & ALL_MASK : ALL_MASK, full = 0, relisted = 0;
 	char list[256];
 	int rc, events_ok = 0;
 
@@ -1956,10 +2039,12 @@ int pull_run(struct db *db, const struct stripe_config *sc, const char *key,
 		return rc;
 	}
 	stripe_client_set_tick(p.c, tick, &p, o->progress_ms ? o->progress_ms : 200);
-	if ((rc = resume(&p, e)) != 0)
+	if ((rc = resume(&p, &relisted, e)) != 0)
 		goto out;
 	if ((rc = plan_full(&p, want, &full, &events_ok, e)) != 0)
 		goto out;
+	/* what the resumed run relisted is as fresh as a relist now would be */
+	full &= ~relisted;
 	if (full) {
 		mask_list(full, list, sizeof list);
 		if ((rc = db_snapshot_pull_begin(db, DB_SNAPSHOT_FULL,

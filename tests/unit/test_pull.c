@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -120,6 +121,38 @@ static int pull(struct db *db, const struct fake *fk, const struct pull_args *a,
 	rc = pull_run(db, &sc, a && a->key ? a->key : KEY, &o, res, e);
 	CHECK(strstr(e->msg, KEY) == NULL);
 	return rc;
+}
+
+/*
+ * Pull fk into db, stopped (as by SIGTERM) after `first` pages, then
+ * first + step, ... until a pull ends: every stop exits 75 and the next
+ * pull resumes.  The interrupted pulls (at most 40; the last exit code in
+ * *rc), which the caller wants to be several.
+ */
+static int pull_interrupted(struct db *db, const struct fake *fk, const struct pull_args *a,
+			    long long first, long long step, int *rc)
+{
+	struct db_snapshot_pull_info info;
+	struct pull_result res;
+	struct err e;
+	long long at;
+	int rounds = 0, found;
+
+	for (at = first;; at += step) {
+		stop_after_pages = at;
+		*rc = pull(db, fk, a, &res, &e);
+		stop_after_pages = 0;
+		if (*rc == 0)
+			break;
+		CHECK_INT(*rc, EXIT_TEMPFAIL);
+		CHECK_CONTAINS(e.msg, "interrupted; run 'trueup pull' again to resume");
+		CHECK_INT(db_snapshot_pull_last(db, &info, &found, &e), 0);
+		CHECK_STR(info.status, "running");
+		CHECK_INT(db_snapshot_require_finished(db, &e), EXIT_TEMPFAIL);
+		if (++rounds > 40)
+			break;
+	}
+	return rounds;
 }
 
 /* Checksums of every resource: sums[i] for pull_kinds[i]. */
@@ -592,32 +625,16 @@ static void test_event_order(void)
 static void test_interrupt_and_resume(void)
 {
 	struct pull_args a = { 20, 0, 0, 0, 0, NULL };
-	struct pull_result res;
-	struct db_snapshot_pull_info info;
 	struct sums s;
 	struct err e;
 	struct db *db = new_db();
-	long long at;
-	int found, rounds = 0, rc;
+	int rc;
 
 	if (!db)
 		return;
 	fake_faults(&G, "{\"clear\":true}");
-	for (at = 5;; at += 17) {
-		stop_after_pages = at;
-		rc = pull(db, &G, &a, &res, &e);
-		stop_after_pages = 0;
-		if (rc == 0)
-			break;
-		CHECK_INT(rc, EXIT_TEMPFAIL);
-		CHECK_CONTAINS(e.msg, "interrupted; run 'trueup pull' again to resume");
-		CHECK_INT(db_snapshot_pull_last(db, &info, &found, &e), 0);
-		CHECK_STR(info.status, "running");
-		CHECK_INT(db_snapshot_require_finished(db, &e), EXIT_TEMPFAIL);
-		if (++rounds > 40)
-			break;
-	}
-	CHECK(rounds >= 2);
+	CHECK(pull_interrupted(db, &G, &a, 5, 17, &rc) >= 2);
+	CHECK_INT(rc, 0);
 	CHECK_INT(db_snapshot_require_finished(db, &e), 0);
 	sums_of(db, 1, &s);
 	CHECK(sums_equal(&s, &clean, 0));
@@ -981,8 +998,7 @@ static void test_children_faults_and_resume(void)
 	struct sums ref, s;
 	struct err e;
 	struct db *db;
-	long long at;
-	int rounds = 0, rc;
+	int rc;
 
 	if (kids_reference(&ref) != 0 || fake_start(&fx, args) != 0) {
 		CHECK(0);
@@ -1006,17 +1022,8 @@ static void test_children_faults_and_resume(void)
 	}
 	fake_faults(&fx, "{\"clear\":true}");
 	if ((db = new_db()) != NULL) {
-		for (at = 4;; at += 9) {
-			stop_after_pages = at;
-			rc = pull(db, &fx, &a1, &res, &e);
-			stop_after_pages = 0;
-			if (rc == 0)
-				break;
-			CHECK_INT(rc, EXIT_TEMPFAIL);
-			if (++rounds > 40)
-				break;
-		}
-		CHECK(rounds >= 3);
+		CHECK(pull_interrupted(db, &fx, &a1, 4, 9, &rc) >= 3);
+		CHECK_INT(rc, 0);
 		sums_of(db, 1, &s);
 		CHECK(sums_equal(&s, &ref, 0));
 		check_children(&fx, db);
@@ -1026,6 +1033,108 @@ static void test_children_faults_and_resume(void)
 }
 
 /* --only: the others are neither listed nor touched. */
+/* --- windows split while they are paged (pull.c split_window) ------------------ */
+
+#define SKEW_DENSE 390          /* customers one minute apart, the day before now */
+#define SKEW_SPARSE 10          /* customers spread over the two years before */
+#define SKEW_NOW 1777680000LL
+
+/*
+ * An account whose customers are all but a few created in one day of two
+ * years: written to dir/customers.json from basic/'s first customer with
+ * new ids and created times.  0 or -1.
+ */
+static int write_skewed(const char *dir)
+{
+	json_error_t je;
+	json_t *in = json_load_file("fixtures/stripe/basic/customers.json", 0, &je), *out;
+	char path[300], id[32];
+	int i, rc = -1;
+
+	if (!in || !json_is_array(in) || !json_array_size(in)) {
+		printf("  basic customers: %s\n", in ? "not an array" : je.text);
+		json_decref(in);
+		return -1;
+	}
+	out = json_array();
+	for (i = 0; out && i < SKEW_DENSE + SKEW_SPARSE; i++) {
+		json_t *c = json_deep_copy(json_array_get(in, 0));
+		long long created = i < SKEW_SPARSE
+			? SKEW_NOW - 2 * 365 * 86400LL + i * 70 * 86400LL
+			: SKEW_NOW - 86400 + (i - SKEW_SPARSE) * 60LL;
+
+		snprintf(id, sizeof id, "cus_TuSkew%06d", i);
+		if (!c || json_object_set_new(c, "id", json_string(id)) != 0 ||
+		    json_object_set_new(c, "created", json_integer(created)) != 0 ||
+		    json_array_append_new(out, c) != 0) {
+			json_decref(out);
+			out = NULL;
+		}
+	}
+	snprintf(path, sizeof path, "%s/customers.json", dir);
+	if (out && json_dump_file(out, path, JSON_COMPACT) == 0)
+		rc = 0;
+	json_decref(out);
+	json_decref(in);
+	return rc;
+}
+
+/*
+ * The windows of a relist are cut by time before anything is known of how
+ * the objects spread over it; here 16 windows of 45 days, and all but a few
+ * customers in the newest.  When the others finish, the newest gives half
+ * of what it has left to a new window (again and again): the pull makes
+ * new cursors, and lists each customer exactly once (the cursors' objects
+ * add up to the customers: the windows never overlap) and all of them (the
+ * snapshot is the account).  Interrupted at several points, each time
+ * while windows are being split, the resumed pull ends in the same
+ * snapshot, still listing each customer once.
+ */
+static void test_windows_split(void)
+{
+	char dir[256];
+	const char *args[] = { "--data", dir, "--now", "1777680000", NULL };
+	struct pull_args a = { 5, 0, 0, 0, PULL_KIND_BIT(STRIPE_CUSTOMER), NULL };
+	struct pull_result res;
+	struct sums ref, s;
+	struct fake fx;
+	struct err e;
+	struct db *db;
+	int rc;
+
+	snprintf(dir, sizeof dir, "%s/skewed", tmpdir);
+	if (mkdir(dir, 0700) != 0 || write_skewed(dir) != 0 || fake_start(&fx, args) != 0) {
+		CHECK(0);
+		return;
+	}
+	if (!(db = new_db()))
+		goto out;
+	CHECK_INT(pull(db, &fx, &a, &res, &e), 0);
+	CHECK_INT(count_sql(db, "SELECT count(*) FROM stripe_customers"), SKEW_DENSE + SKEW_SPARSE);
+	CHECK(count_sql(db, "SELECT count(*) FROM stripe_pull_cursors WHERE resource = "
+			"'customers'") > 16);
+	CHECK_INT(count_sql(db, "SELECT sum(objects) FROM stripe_pull_cursors WHERE resource = "
+			    "'customers'"), SKEW_DENSE + SKEW_SPARSE);
+	CHECK_INT(res.res[STRIPE_CUSTOMER].objects, SKEW_DENSE + SKEW_SPARSE);
+	sums_of(db, 1, &ref);
+	db_close(db);
+
+	if (!(db = new_db()))
+		goto out;
+	CHECK(pull_interrupted(db, &fx, &a, 10, 13, &rc) >= 3);
+	CHECK_INT(rc, 0);
+	CHECK_INT(db_snapshot_require_finished(db, &e), 0);
+	sums_of(db, 1, &s);
+	CHECK(sums_equal(&s, &ref, 0));
+	CHECK(count_sql(db, "SELECT count(*) FROM stripe_pull_cursors WHERE resource = "
+			"'customers'") > 16);
+	CHECK_INT(count_sql(db, "SELECT sum(objects) FROM stripe_pull_cursors WHERE resource = "
+			    "'customers'"), SKEW_DENSE + SKEW_SPARSE);
+	db_close(db);
+out:
+	fake_stop(&fx);
+}
+
 static void test_only(void)
 {
 	struct pull_args a = { 0, 0, 0, 0, PULL_KIND_BIT(STRIPE_PRICE), NULL };
@@ -1123,6 +1232,7 @@ int main(void)
 		RUN(test_incremental);
 		RUN(test_children_beyond_ten);
 		RUN(test_children_faults_and_resume);
+		RUN(test_windows_split);
 		fake_stop(&G);
 	}
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);

@@ -1288,6 +1288,73 @@ out:
  * parent's, definitions kept and built again exactly; all at once with
  * STRIPE_NONE.
  */
+/*
+ * A window split while it is paged: the new cursor takes the lower part
+ * from the top, the cursor keeps its position with its lower end raised;
+ * refused outside a transaction, at the window's ends or outside it, for a
+ * done cursor and for a scope that exists; an open lower end is inherited.
+ */
+static void test_cursor_split(void)
+{
+	struct db *db = fresh_db("split.db");
+	struct db_snapshot_cursor w0, w1, top, got;
+	struct err e = { 0 };
+	long long run = 0;
+
+	CHECK(db != NULL);
+	if (!db)
+		return;
+	CHECK_INT(db_snapshot_pull_begin(db, DB_SNAPSHOT_FULL, "customers", 0, &run, &e), 0);
+	memset(&w1, 0, sizeof w1);
+	w1.pull_run_id = run;
+	snprintf(w1.resource, sizeof w1.resource, "customers");
+	snprintf(w1.scope, sizeof w1.scope, "w001");
+	w1.has_gte = w1.has_lt = 1;
+	w1.created_gte = 1000;
+	w1.created_lt = 2000;
+	CHECK_INT(db_snapshot_cursor_open(db, &w1, &e), 0);
+	open_cursor(db, run, "customers", "w000", &w0);   /* open at both ends */
+	CHECK_INT(db_exec(db, "UPDATE stripe_pull_cursors SET starting_after = 'cus_B', pages = 3, "
+			  "objects = 30 WHERE scope = 'w001'", &e), 0);
+
+	CHECK_INT(db_snapshot_cursor_split(db, &w1, "w002", 1500, &e), EXIT_SOFTWARE);
+	CHECK_CONTAINS(e.msg, "outside a transaction");
+	CHECK_INT(db_tx_begin(db, &e), 0);
+	CHECK_INT(db_snapshot_cursor_split(db, &w1, "w002", 1000, &e), EXIT_SOFTWARE);
+	CHECK_STR(e.msg, "snapshot: cannot split cursor customers/w001 of pull run 1 at 1000 "
+		  "into w002");
+	CHECK_INT(db_snapshot_cursor_split(db, &w1, "w002", 2000, &e), EXIT_SOFTWARE);
+	CHECK_INT(db_snapshot_cursor_split(db, &w1, "w002", 2500, &e), EXIT_SOFTWARE);
+	CHECK_INT(db_snapshot_cursor_split(db, &w1, "w000", 1500, &e), EXIT_SOFTWARE);
+	CHECK_INT(db_snapshot_cursor_split(db, &w1, "w002", 1500, &e), 0);
+	CHECK_INT(db_snapshot_cursor_split(db, &w0, "w003", 500, &e), 0);
+	CHECK_INT(db_tx_commit(db, &e), 0);
+
+	memset(&got, 0, sizeof got);
+	got.pull_run_id = run;
+	snprintf(got.resource, sizeof got.resource, "customers");
+	snprintf(got.scope, sizeof got.scope, "w002");
+	CHECK_INT(db_snapshot_cursor_open(db, &got, &e), 0);
+	CHECK(got.has_gte && got.created_gte == 1000 && got.has_lt && got.created_lt == 1500);
+	CHECK(got.starting_after[0] == '\0' && got.pages == 0 && !got.done);
+	top = w1;
+	CHECK_INT(db_snapshot_cursor_open(db, &top, &e), 0);
+	CHECK(top.has_gte && top.created_gte == 1500 && top.has_lt && top.created_lt == 2000);
+	CHECK_STR(top.starting_after, "cus_B");
+	CHECK_INT(top.pages, 3);
+	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_pull_cursors WHERE scope = 'w003' AND "
+			 "created_gte IS NULL AND created_lt = 500"), 1);
+	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_pull_cursors WHERE scope = 'w000' AND "
+			 "created_gte = 500 AND created_lt IS NULL"), 1);
+	/* a done cursor is not split */
+	CHECK_INT(db_exec(db, "UPDATE stripe_pull_cursors SET done = 1 WHERE scope = 'w001'", &e),
+		  0);
+	CHECK_INT(db_tx_begin(db, &e), 0);
+	CHECK_INT(db_snapshot_cursor_split(db, &w1, "w004", 1700, &e), EXIT_SOFTWARE);
+	db_tx_rollback(db);
+	db_close(db);
+}
+
 static void test_deferred_indexes(void)
 {
 	struct db *db = fresh_db("d.db");
@@ -1352,6 +1419,7 @@ int main(void)
 	RUN(test_full_relist_tombstones);
 	RUN(test_relist_written_rows);
 	RUN(test_deferred_indexes);
+	RUN(test_cursor_split);
 	RUN(test_checksum_independent_of_paging);
 	RUN(test_rows_each_lines);
 	RUN(test_resume_equals_clean);
