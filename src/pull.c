@@ -20,7 +20,9 @@
  *
  * Resume: a pull run's plan is its cursors.  Windows of a resource are
  * created in one transaction, so a run either has all of a resource's
- * windows or none (then the resource is planned again); a parent's child
+ * windows or none (then the resource is planned again); a window split
+ * while paged (split_window) inserts the new window and narrows the old
+ * one in one transaction, so their union never changes; a parent's child
  * cursor is created before the page that names the parent is committed.
  * Continuing a run pages every cursor that is not done from its committed
  * starting_after.

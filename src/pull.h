@@ -10,7 +10,8 @@
  * stripe_pull_runs), in this order:
  *   1. the newest pull run when it is still 'running' (a pull that was
  *      killed or interrupted): it is continued from its committed
- *      cursors, with the windows it planned, never started over;
+ *      cursors, with the windows it planned, never started over (the
+ *      resources it relisted are not relisted again in 2.);
  *   2. a full relist of the resources that need one: every resource on
  *      the first pull, with --full, when its last full relist is older
  *      than PULL_STALE_DAYS, and all of them when the events cursor is
@@ -32,7 +33,11 @@
  * whether the resource fits one page; if not, a binary search with
  * limit=1 created[lt] probes finds the oldest object, and [oldest,
  * newest] is cut into created-time windows (automatic count from the
- * probe's density, or --window-days), each a cursor of its own.  All
+ * probe's density, or --window-days), each a cursor of its own; when a
+ * resource has fewer windows in flight than it was planned with, one of
+ * them gives the older half of what it has left to a new window (see
+ * split_window in pull.c: time windows are cut before anything is known of
+ * how the objects spread over them).  All
  * windows of all resources are paged at once (the client's concurrency
  * limit and shared token bucket decide what goes), each page committed
  * with its cursor; when every window of a resource is done its relist is
