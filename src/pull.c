@@ -732,6 +732,20 @@ static void settle_early(struct puller *p)
 	}
 }
 
+/* Window number n ("wNNN") of kind's relist in this run, [gte, lt) (has_*: 0 = open), into c. */
+static void window_cursor(const struct puller *p, enum stripe_kind kind, int n, int has_gte,
+			  long long gte, int has_lt, long long lt, struct db_snapshot_cursor *c)
+{
+	memset(c, 0, sizeof *c);
+	c->pull_run_id = p->run_id;
+	snprintf(c->resource, sizeof c->resource, "%s", stripe_kind_resource(kind));
+	snprintf(c->scope, sizeof c->scope, "w%03d", n);
+	c->has_gte = has_gte;
+	c->created_gte = gte;
+	c->has_lt = has_lt;
+	c->created_lt = lt;
+}
+
 /* Cut [lo, newest] of kind into windows, open their cursors in one transaction, page them. */
 static void plan_windows(struct puller *p, enum stripe_kind kind)
 {
@@ -773,13 +787,8 @@ static void plan_windows(struct puller *p, enum stripe_kind kind)
 	for (i = 0, n = 0; i < k; i++) {
 		struct db_snapshot_cursor *c = &cs[i];
 
-		c->pull_run_id = p->run_id;
-		snprintf(c->resource, sizeof c->resource, "%s", stripe_kind_resource(kind));
-		snprintf(c->scope, sizeof c->scope, "w%03lld", i);
-		c->has_gte = i > 0;
-		c->created_gte = rs->lo + span * i / k;
-		c->has_lt = i < k - 1;
-		c->created_lt = rs->lo + span * (i + 1) / k;
+		window_cursor(p, kind, (int)i, i > 0, rs->lo + span * i / k, i < k - 1,
+			      rs->lo + span * (i + 1) / k, c);
 		if (db_snapshot_cursor_open(p->db, c, &e) != 0) {
 			db_tx_rollback(p->db);
 			goto fail;
@@ -1003,14 +1012,7 @@ static void split_window(struct puller *p, struct job *j, long long last)
 	if (left <= (double)SPLIT_MIN_PAGES * p->page_size)
 		return;
 	at = lo + (last - lo) / 2;
-	memset(&c, 0, sizeof c);
-	c.pull_run_id = p->run_id;
-	snprintf(c.resource, sizeof c.resource, "%s", j->cur.resource);
-	snprintf(c.scope, sizeof c.scope, "w%03d", rs->next_scope);
-	c.has_gte = j->cur.has_gte;
-	c.created_gte = j->cur.created_gte;
-	c.has_lt = 1;
-	c.created_lt = at;
+	window_cursor(p, j->kind, rs->next_scope, j->cur.has_gte, j->cur.created_gte, 1, at, &c);
 	if (db_snapshot_group_submit_split(p->group, &j->cur, c.scope, at,
 					   stripe_kind_resource(j->kind), &e) != 0) {
 		fail(p, STRIPE_NONE, &e);
