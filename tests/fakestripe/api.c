@@ -492,51 +492,49 @@ oom:
 }
 
 /*
- * The body of a list page from rendered entries: list_object's own dump
- * with the entries spliced into its empty "data" array.  0, or -1 when
- * something is not rendered (the caller renders as usual).
+ * The body of a list page: list_object's own dump with the entries spliced
+ * into its empty "data" array.  Each entry is copied from its prerendered
+ * text or built, serialised and freed on its own, so a page never holds
+ * more than one entry's JSON tree (a tree of 100 entries cost the fake a
+ * third of its time in malloc and free).
  */
-static int list_from_prerender(struct ctx *c, enum res r, const uint64_t *found, int nf,
-			       int expand, const char *url, int has_more)
+static void list_body(struct ctx *c, enum res r, const uint64_t *found, int nf, int expand,
+		      const char *url, int has_more)
 {
 	const struct prerender *pr = &c->fk->pre;
 	int x = r == R_SESSIONS && expand;
-	if (!pr->on || c->shape != pr->shape || !pr->text[r][x])
-		return -1;
-	size_t total = 0;
-	for (int i = 0; i < nf; i++) {
-		if (found[i] >= pr->n[r] || !pr->text[r][x][found[i]])
-			return -1;
-		total += pr->len[r][x][found[i]] + 1;
-	}
-	size_t hlen;
+	int pre = pr->on && c->shape == pr->shape && pr->text[r][x];
+	struct jsonbuf b = {NULL, 0, 0};
+	size_t hlen, at;
 	json_t *shell = list_object(url, json_array(), has_more);
 	char *head = jsonout_dump(shell, &hlen);
+	const char *hole = strstr(head, "\"data\":[]");
+
 	json_decref(shell);
-	const char *hole = head ? strstr(head, "\"data\":[]") : NULL;
-	char *body = hole ? malloc(hlen + total + 1) : NULL;
-	if (!body) {
-		free(head);
-		return -1;
+	if (!hole)
+		abort();                    /* list_object always has it */
+	at = (size_t)(hole - head) + strlen("\"data\":[");
+	jsonout_append_raw(&b, head, at);
+	for (int i = 0, n = 0; i < nf; i++) {
+		const char *text = pre && found[i] < pr->n[r] ? pr->text[r][x][found[i]] : NULL;
+		json_t *o = text ? NULL : list_entry(c, r, found[i], expand);
+
+		if (!text && !o)
+			continue;
+		if (n++)
+			jsonout_append_raw(&b, ",", 1);
+		if (text)
+			jsonout_append_raw(&b, text, pr->len[r][x][found[i]]);
+		else
+			jsonout_append(&b, o);
+		json_decref(o);
 	}
-	size_t at = (size_t)(hole - head) + strlen("\"data\":["), n = 0;
-	memcpy(body, head, at);
-	n = at;
-	for (int i = 0; i < nf; i++) {
-		if (i)
-			body[n++] = ',';
-		memcpy(body + n, pr->text[r][x][found[i]], pr->len[r][x][found[i]]);
-		n += pr->len[r][x][found[i]];
-	}
-	memcpy(body + n, head + at, hlen - at);
-	n += hlen - at;
-	body[n] = '\0';
+	jsonout_append_raw(&b, head + at, hlen - at + 1);   /* with the NUL */
 	free(head);
 	c->resp->status = 200;
 	free(c->resp->body);
-	c->resp->body = body;
-	c->resp->body_len = n;
-	return 0;
+	c->resp->body = b.p;
+	c->resp->body_len = b.len - 1;
 }
 
 static void handle_list(struct ctx *c, enum res r)
@@ -628,15 +626,7 @@ static void handle_list(struct ctx *c, enum res r)
 	}
 	char url[64];
 	snprintf(url, sizeof url, "/v1/%s", res_info[r].path);
-	if (list_from_prerender(c, r, found, nf, q.expand_line_items, url, has_more) == 0)
-		return;
-	json_t *data = json_array();
-	for (int i = 0; i < nf; i++) {
-		json_t *o = list_entry(c, r, found[i], q.expand_line_items);
-		if (o)
-			json_array_append_new(data, o);
-	}
-	set_body(c->resp, 200, list_object(url, data, has_more));
+	list_body(c, r, found, nf, q.expand_line_items, url, has_more);
 }
 
 static void handle_retrieve(struct ctx *c, enum res r, const char *id)

@@ -213,6 +213,15 @@ uint64_t fake_rand(uint64_t *state);
  * *len.  Aborts when out of memory. */
 char *jsonout_dump(json_t *v, size_t *len);
 
+/* A growing output buffer (not NUL-terminated); zero-initialise, free(p). */
+struct jsonbuf {
+	char *p;
+	size_t len, cap;
+};
+/* Append the compact JSON of v, or n bytes of s, to b.  Abort when out of memory. */
+void jsonout_append(struct jsonbuf *b, json_t *v);
+void jsonout_append_raw(struct jsonbuf *b, const char *s, size_t n);
+
 /* ---- reqlog.c ----------------------------------------------------------- */
 
 struct reqlog {

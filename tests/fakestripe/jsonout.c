@@ -12,12 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct out {
-	char *p;
-	size_t len, cap;
-};
 
-static void reserve(struct out *o, size_t n)
+static void reserve(struct jsonbuf *o, size_t n)
 {
 	if (o->len + n <= o->cap)
 		return;
@@ -31,14 +27,14 @@ static void reserve(struct out *o, size_t n)
 	o->cap = cap;
 }
 
-static void put(struct out *o, const char *s, size_t n)
+static void put(struct jsonbuf *o, const char *s, size_t n)
 {
 	reserve(o, n);
 	memcpy(o->p + o->len, s, n);
 	o->len += n;
 }
 
-static void put_string(struct out *o, const char *s, size_t n)
+static void put_string(struct jsonbuf *o, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	reserve(o, n + 2);
@@ -68,7 +64,7 @@ static void put_string(struct out *o, const char *s, size_t n)
 	put(o, "\"", 1);
 }
 
-static void put_int(struct out *o, json_int_t v)
+static void put_int(struct jsonbuf *o, json_int_t v)
 {
 	char buf[24];
 	int k = (int)sizeof buf;
@@ -82,7 +78,7 @@ static void put_int(struct out *o, json_int_t v)
 	put(o, buf + k, sizeof buf - (size_t)k);
 }
 
-static void put_value(struct out *o, json_t *v)
+static void put_value(struct jsonbuf *o, json_t *v)
 {
 	switch (json_typeof(v)) {
 	case JSON_OBJECT: {
@@ -141,11 +137,21 @@ static void put_value(struct out *o, json_t *v)
 	}
 }
 
+void jsonout_append(struct jsonbuf *b, json_t *v)
+{
+	put_value(b, v);
+}
+
+void jsonout_append_raw(struct jsonbuf *b, const char *s, size_t n)
+{
+	put(b, s, n);
+}
+
 /* Compact JSON text of v (NUL-terminated, malloc'd; caller frees); its
  * length in *len.  Aborts when out of memory. */
 char *jsonout_dump(json_t *v, size_t *len)
 {
-	struct out o = {NULL, 0, 0};
+	struct jsonbuf o = {NULL, 0, 0};
 	put_value(&o, v);
 	reserve(&o, 1);
 	o.p[o.len] = 0;
