@@ -668,7 +668,7 @@ static int w_exists(struct writer *w, int t, const struct sval *keys, int *found
  * of the keys per row.
  */
 static int w_upsert(struct writer *w, int t, const struct sval *v, size_t nv, const char *raw,
-		    enum outcome *out)
+		    size_t raw_len, enum outcome *out)
 {
 	const struct snap_table *tb = &tables[t];
 	sqlite3_stmt *st;
@@ -682,7 +682,8 @@ static int w_upsert(struct writer *w, int t, const struct sval *v, size_t nv, co
 		return rc;
 	for (i = 0; i < nv; i++)
 		bind_val(st, (int)i + 1, v[i]);
-	sqlite3_bind_text(st, (int)nv + 1, raw ? raw : "{}", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, (int)nv + 1, raw ? raw : "{}", raw && raw_len ? (int)raw_len : -1,
+			  SQLITE_STATIC);
 	bind_val(st, (int)nv + 2, sv_text(w->version));
 	sqlite3_bind_text(st, (int)nv + 3, w->pulled_at, -1, SQLITE_STATIC);
 	if (tb_tombstones(t) && w->full_run)
@@ -758,7 +759,8 @@ static int w_children(struct writer *w, const struct stripe_row *r, int fresh)
 
 		for (i = 0; i < s->nitems; i++) {
 			nv = bind_sub_item(r->id, &s->items[i], v);
-			if ((rc = w_upsert(w, t, v, nv, s->items[i].raw_json, &o)) != 0)
+			if ((rc = w_upsert(w, t, v, nv, s->items[i].raw_json,
+					   s->items[i].raw_len, &o)) != 0)
 				return rc;
 			w->n->children_written += o != OUT_UNCHANGED;
 		}
@@ -770,7 +772,8 @@ static int w_children(struct writer *w, const struct stripe_row *r, int fresh)
 
 		for (i = 0; i < s->nline_items; i++) {
 			nv = bind_line_item(&s->line_items[i], v);
-			if ((rc = w_upsert(w, t, v, nv, s->line_items[i].raw_json, &o)) != 0)
+			if ((rc = w_upsert(w, t, v, nv, s->line_items[i].raw_json,
+					   s->line_items[i].raw_len, &o)) != 0)
 				return rc;
 			w->n->children_written += o != OUT_UNCHANGED;
 		}
@@ -782,7 +785,8 @@ static int w_children(struct writer *w, const struct stripe_row *r, int fresh)
 
 		for (i = 0; i < inv->nlines; i++) {
 			nv = bind_invoice_line(r->id, &inv->lines[i], v);
-			if ((rc = w_upsert(w, t, v, nv, inv->lines[i].raw_json, &o)) != 0)
+			if ((rc = w_upsert(w, t, v, nv, inv->lines[i].raw_json,
+					   inv->lines[i].raw_len, &o)) != 0)
 				return rc;
 			w->n->children_written += o != OUT_UNCHANGED;
 		}
@@ -819,7 +823,7 @@ static int w_object(struct writer *w, const struct stripe_row *r, enum outcome *
 	size_t nv = bind_row(r, v);
 	int rc;
 
-	if ((rc = w_upsert(w, kind_table(r->kind), v, nv, r->raw_json, out)) != 0)
+	if ((rc = w_upsert(w, kind_table(r->kind), v, nv, r->raw_json, r->raw_len, out)) != 0)
 		return rc;
 	if (*out != OUT_UNCHANGED)
 		rc = w_children(w, r, *out == OUT_INSERTED);
@@ -1041,7 +1045,7 @@ static int w_child(struct writer *w, const struct stripe_row *r, enum outcome *o
 			       &it.current_period_end, &found)) != 0)
 		return rc;
 	nv = bind_sub_item(it.subscription_id, &it, v);
-	return w_upsert(w, kind_table(r->kind), v, nv, r->raw_json, out);
+	return w_upsert(w, kind_table(r->kind), v, nv, r->raw_json, r->raw_len, out);
 }
 
 /*

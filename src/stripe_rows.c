@@ -216,7 +216,7 @@ static int is_ws(char ch)
  * The compact copy of v's bytes in the body: the bytes, less whitespace
  * outside strings (a plain copy when the reader saw none).
  */
-static const char *raw_compact(struct stripe_page_mem *m, const struct jval *v)
+static const char *raw_compact(struct stripe_page_mem *m, const struct jval *v, size_t *len)
 {
 	char *out = raw_alloc(m, (size_t)v->rawlen + 1);
 	size_t i, j = 0, n = v->rawlen;
@@ -228,6 +228,7 @@ static const char *raw_compact(struct stripe_page_mem *m, const struct jval *v)
 	if (!v->ws) {
 		memcpy(out, raw, n);
 		out[n] = '\0';
+		*len = n;
 		return out;
 	}
 	for (i = 0; i < n; i++) {
@@ -245,6 +246,7 @@ static const char *raw_compact(struct stripe_page_mem *m, const struct jval *v)
 		}
 	}
 	out[j] = '\0';
+	*len = j;
 	return out;
 }
 
@@ -517,9 +519,9 @@ static int get_list(struct pctx *c, const struct jval *o, const char *key, int r
 }
 
 /* The compact JSON of v (its bytes in the body), owned by the page. */
-static int dump_raw(struct pctx *c, const struct jval *v, const char **out)
+static int dump_raw(struct pctx *c, const struct jval *v, const char **out, size_t *len)
 {
-	if (!(*out = raw_compact(c->mem, v)))
+	if (!(*out = raw_compact(c->mem, v, len)))
 		return oom(c->e);
 	return 0;
 }
@@ -658,7 +660,7 @@ static int parse_sub_item_fields(struct pctx *c, const struct jval *v,
 	    (rc = get_int(c, v, "current_period_end", OPT, &it->current_period_end)) != 0 ||
 	    (rc = parse_price_ref(c, v, "price", &it->price)) != 0)
 		return rc;
-	return dump_raw(c, v, &it->raw_json);
+	return dump_raw(c, v, &it->raw_json, &it->raw_len);
 }
 
 static int parse_sub_items(struct pctx *c, const struct jval *o, const char *id,
@@ -765,7 +767,7 @@ static int parse_line_item_fields(struct pctx *c, const struct jval *v, struct s
 	    (rc = get_int(c, v, "amount_total", OPT, &li->amount_total)) != 0 ||
 	    (rc = parse_price_ref(c, v, "price", &li->price)) != 0)
 		return rc;
-	return dump_raw(c, v, &li->raw_json);
+	return dump_raw(c, v, &li->raw_json, &li->raw_len);
 }
 
 static int parse_session(struct pctx *c, const struct jval *o, const char *id,
@@ -907,7 +909,7 @@ static int parse_invoice_line(struct pctx *c, const struct jval *v, struct strip
 				l->proration = proration;
 		}
 	}
-	return dump_raw(c, v, &l->raw_json);
+	return dump_raw(c, v, &l->raw_json, &l->raw_len);
 }
 
 static int parse_invoice(struct pctx *c, const struct jval *o, const char *id,
@@ -1086,7 +1088,7 @@ static int parse_row(struct pctx *c, const struct jval *o, enum stripe_kind kind
 		return perr(c, "object", "is \"%s\", expected \"%s\"",
 			    excerpt(type, buf, sizeof buf), want);
 	if ((rc = get_bool(c, o, "deleted", OPT, &stub)) != 0 ||
-	    (rc = dump_raw(c, o, &row->raw_json)) != 0)
+	    (rc = dump_raw(c, o, &row->raw_json, &row->raw_len)) != 0)
 		return rc;
 	if (stub == 1) {
 		if (kind == STRIPE_EVENT || child)

@@ -107,6 +107,7 @@ struct stripe_subscription_item {
 	struct stripe_int current_period_start, current_period_end;
 	struct stripe_price_ref price;
 	const char *raw_json;           /* the item as received */
+	size_t raw_len;                 /* its length (0: unknown, use strlen) */
 };
 
 struct stripe_subscription {
@@ -131,6 +132,7 @@ struct stripe_line_item {
 	struct stripe_int quantity, amount_subtotal, amount_discount, amount_tax, amount_total;
 	struct stripe_price_ref price;
 	const char *raw_json;
+	size_t raw_len;
 };
 
 struct stripe_checkout_session {
@@ -161,6 +163,7 @@ struct stripe_invoice_line {
 	const char *subscription, *subscription_item;
 	int proration;                  /* 0/1, -1 when absent */
 	const char *raw_json;
+	size_t raw_len;
 };
 
 struct stripe_invoice {
@@ -197,6 +200,7 @@ struct stripe_row {
 	int livemode;                   /* 0/1, -1 when absent */
 	int deleted;                    /* {"id":..,"deleted":true}: only id is set */
 	const char *raw_json;           /* compact JSON of the object as received */
+	size_t raw_len;                 /* its length (0: unknown, use strlen) */
 	union {
 		struct stripe_customer customer;
 		struct stripe_product product;
