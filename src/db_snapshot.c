@@ -25,6 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include <jansson.h>
 
@@ -1853,13 +1856,22 @@ int db_snapshot_restore_indexes(struct db *db, enum stripe_kind kind, struct err
 /* --- commit groups ------------------------------------------------------------ */
 
 #define CKPT_FRAMES 2048           /* WAL frames that wake the checkpointer (32 MiB of 16 KiB pages) */
+#define CKPT_RESTART_FRAMES 16384  /* the WAL's bound: 256 MiB of 16 KiB pages */
 
 /*
  * The checkpointer of a group: a thread with a connection of its own that
  * copies the WAL back into the database (PASSIVE: it never blocks the
- * writer) whenever a flush leaves CKPT_FRAMES or more in the WAL.  Without
+ * writer) whenever a flush leaves `wake` frames or more in the WAL.  Without
  * it the writer's own commits would do that work, fsyncs included, between
  * two pages of the pull.
+ *
+ * A passive checkpoint running beside a busy writer never catches up: the
+ * writer appends while it copies, so the WAL is never wholly copied, and
+ * SQLite starts it over from the beginning only when it is.  It grew to the
+ * size of the whole pull (750 MB for 200k objects, a second copy of the
+ * database on disk).  So once it holds `restart` frames the writer itself
+ * checkpoints after its commit: most frames are copied already, nothing is
+ * appended meanwhile, and its next transaction starts the WAL over.
  */
 struct ckpt {
 	pthread_t th;
@@ -1867,6 +1879,7 @@ struct ckpt {
 	pthread_cond_t cv;
 	sqlite3 *h;
 	int running, want, stop;
+	int wake, restart;         /* thresholds in frames */
 };
 
 /* A commit (or a cursor to open) waiting for the writer thread. */
@@ -1919,9 +1932,21 @@ struct db_snapshot_group {
 	struct wthread w;
 };
 
+/* Name the calling thread (top -H, perf, gdb); Linux only, best effort. */
+static void thread_name(const char *name)
+{
+#ifdef __linux__
+	prctl(PR_SET_NAME, name, 0, 0, 0);
+#else
+	(void)name;
+#endif
+}
+
 static void *ckpt_main(void *arg)
 {
 	struct ckpt *k = arg;
+
+	thread_name("trueup-ckpt");
 
 	for (;;) {
 		pthread_mutex_lock(&k->mu);
@@ -1943,9 +1968,13 @@ static int ckpt_hook(void *arg, sqlite3 *h, const char *name, int frames)
 {
 	struct ckpt *k = arg;
 
-	(void)h;
 	(void)name;
-	if (frames >= CKPT_FRAMES) {
+	if (frames >= k->restart) {
+		/* busy (the checkpointer is at it): again after the next commit */
+		sqlite3_wal_checkpoint_v2(h, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		return SQLITE_OK;
+	}
+	if (frames >= k->wake) {
 		pthread_mutex_lock(&k->mu);
 		k->want = 1;
 		pthread_cond_signal(&k->cv);
@@ -1959,6 +1988,8 @@ static void ckpt_start(struct db_snapshot_group *g)
 {
 	struct ckpt *k = &g->ck;
 
+	k->wake = CKPT_FRAMES;
+	k->restart = CKPT_RESTART_FRAMES;
 	if (!g->db->path || sqlite3_open_v2(g->db->path, &k->h, SQLITE_OPEN_READWRITE |
 					    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		sqlite3_close(k->h);
@@ -2002,6 +2033,14 @@ static void ckpt_stop(struct db_snapshot_group *g)
 	pthread_mutex_destroy(&k->mu);
 	sqlite3_close(k->h);
 	memset(k, 0, sizeof *k);
+}
+
+void db_snapshot_group_set_wal_limit(struct db_snapshot_group *g, int frames)
+{
+	if (frames < 4)
+		frames = 4;
+	g->ck.restart = frames;
+	g->ck.wake = frames / 4;
 }
 
 int db_snapshot_group_new(struct db *db, struct db_snapshot_group **out, struct err *e)
@@ -2134,6 +2173,8 @@ static void *writer_main(void *arg)
 	struct err e;
 	struct wjob *j;
 	int rc, sink;
+
+	thread_name("trueup-writer");
 
 	pthread_mutex_lock(&w->mu);
 	for (;;) {

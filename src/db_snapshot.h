@@ -245,6 +245,14 @@ int db_snapshot_group_flush(struct db_snapshot_group *g, struct err *e);
 void db_snapshot_group_free(struct db_snapshot_group *g);
 
 /*
+ * The WAL's bound while g writes, in pages (default 16384: 256 MiB): once
+ * it holds that many the writer finishes the checkpoint, and the WAL starts
+ * over from its beginning.  A quarter of it wakes the checkpointer thread.
+ * Call before the first commit; tests use small values.
+ */
+void db_snapshot_group_set_wal_limit(struct db_snapshot_group *g, int frames);
+
+/*
  * The writer thread (performance).  A pull parses pages on its main thread
  * (HTTP, JSON) while SQLite writes them: with a writer thread the two run on
  * two cores.  After db_snapshot_group_start_writer, commits handed to
