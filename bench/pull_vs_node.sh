@@ -36,6 +36,11 @@ FAKE_EXTRA=()
 
 fake_cpu() { awk '{ printf "%.2f\n", ($14 + $15) / 100 }' "/proc/$1/stat"; }
 
+# Each client starts with no dirty pages left from what ran before (npm,
+# the other client's database): the kernel's writeback of them would
+# otherwise run on the shared cores during the timed run.
+sync
+
 # Node baseline
 start_fake node --generate "$N" --seed 7 "${FAKE_EXTRA[@]}" || exit 1
 log "node baseline: $N objects"
@@ -60,6 +65,7 @@ if ! have_pull; then
 fi
 
 # trueup
+sync
 start_fake tu --generate "$N" --seed 7 "${FAKE_EXTRA[@]}" || exit 1
 PULL_PORT=$tu_PORT
 "$TRUEUP" --config "$BENCH_TOP/bench/config/nolatency.json" --db "$BENCH_WORK/t.db" -q init
