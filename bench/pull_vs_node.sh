@@ -17,7 +17,7 @@
 # BENCH_PRERENDER=1 starts both fakes with --prerender: every object is
 # serialised once before the fake listens, so serving a page is copying
 # bytes (Stripe's own CPU is not on the client's machine; by default the
-# fake spends 7-14 CPU-s of the two cores serving either client).  The
+# fake spends 4.7-5.6 CPU-s of the two cores serving either client).  The
 # default (0) renders every page per request, the figure in the README.
 . "$(dirname "$0")/lib.sh"
 N=${BENCH_N:-200000}
