@@ -16,11 +16,17 @@
 
 #include "jdoc.h"
 
+/* The decoded strings: a buffer of len + 1 bytes, counted apart from the values. */
+struct jdoc_strings {
+	atomic_int refs;
+	char s[];
+};
+
 struct jdoc {
 	atomic_int refs;              /* a page may be freed on the pull's writer thread */
 	struct jval *v;
 	size_t n, cap;
-	char *strs;
+	struct jdoc_strings *strs;
 };
 
 struct jp {
@@ -544,7 +550,7 @@ static void jdoc_free(struct jdoc *d)
 	if (!d)
 		return;
 	free(d->v);
-	free(d->strs);
+	jdoc_strings_unref(d->strs);
 	free(d);
 }
 
@@ -570,13 +576,14 @@ int jdoc_parse(const char *body, size_t len, struct jdoc **out, char *msg, size_
 	atomic_init(&d->refs, 1);
 	d->cap = p.len / 24 + 16;
 	d->v = malloc(d->cap * sizeof *d->v);
-	d->strs = malloc(p.len + 1);
+	if ((d->strs = malloc(sizeof *d->strs + p.len + 1)) != NULL)
+		atomic_init(&d->strs->refs, 1);
 	if (!d->v || !d->strs) {
 		jdoc_free(d);
 		return -2;
 	}
 	p.d = d;
-	p.so = d->strs;
+	p.so = d->strs->s;
 	jp_ws(&p);
 	if (p.i >= p.len || (p.s[p.i] != '{' && p.s[p.i] != '['))
 		jp_fail(&p, "'[' or '{' expected");
@@ -617,6 +624,20 @@ void jdoc_unref(struct jdoc *d)
 {
 	if (d && atomic_fetch_sub_explicit(&d->refs, 1, memory_order_acq_rel) == 1)
 		jdoc_free(d);
+}
+
+struct jdoc_strings *jdoc_strings_ref(struct jdoc *d)
+{
+	if (!d)
+		return NULL;
+	atomic_fetch_add_explicit(&d->strs->refs, 1, memory_order_relaxed);
+	return d->strs;
+}
+
+void jdoc_strings_unref(struct jdoc_strings *s)
+{
+	if (s && atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) == 1)
+		free(s);
 }
 
 const struct jval *jdoc_root(const struct jdoc *d)

@@ -25,7 +25,8 @@
  *
  * Lifetime: a document is reference-counted (jdoc_ref/jdoc_unref; atomic,
  * so references may be dropped on different threads).  The
- * values' strings point into the document's own buffer; the raw byte
+ * values' strings point into the document's own buffer (which may outlive
+ * it: jdoc_strings_ref); the raw byte
  * pointers (jval.raw) point into the body that was parsed, so they are
  * valid only while the caller keeps that body.
  */
@@ -67,6 +68,17 @@ int jdoc_parse(const char *body, size_t len, struct jdoc **out, char *msg, size_
 /* Take / drop a reference; the last jdoc_unref frees.  NULL is fine. */
 struct jdoc *jdoc_ref(struct jdoc *d);
 void jdoc_unref(struct jdoc *d);
+
+/*
+ * The decoded strings of d (what jv_str and the keys point to), as a
+ * reference of their own: they stay valid until both d and this
+ * reference are dropped.  For a holder that keeps strings read from d but
+ * not d's values (48 bytes each, about twice the body), which go with d's
+ * last reference.  NULL for d NULL; jdoc_strings_unref(NULL) is fine.
+ */
+struct jdoc_strings;
+struct jdoc_strings *jdoc_strings_ref(struct jdoc *d);
+void jdoc_strings_unref(struct jdoc_strings *s);
 
 /* The top-level value (an object or an array). */
 const struct jval *jdoc_root(const struct jdoc *d);

@@ -3,8 +3,9 @@
  * rows; see stripe_rows.h for the contract and the two API shapes.
  *
  * The body is read with jdoc (strict JSON: valid UTF-8, no duplicate
- * keys, no NUL in strings; see jdoc.h) into one flat tree that the page
- * keeps: the rows' strings point into it.  Everything else the page
+ * keys, no NUL in strings; see jdoc.h) into one flat tree; the page keeps
+ * the tree's decoded strings (jdoc_strings_ref), which the rows' strings
+ * point into, and drops the tree once the rows are built.  Everything else the page
  * allocates (row arrays, the compact raw JSON of each object) is
  * remembered in the page's mem list and freed with it.
  *
@@ -31,7 +32,7 @@
 #define RAW_BLOCK_MIN 4096
 
 struct stripe_page_mem {
-	struct jdoc *doc;
+	struct jdoc_strings *strs;      /* what the rows' strings point into */
 	void **ptrs;
 	size_t n, cap;
 	char *blk;              /* current raw block (also in ptrs) */
@@ -172,7 +173,7 @@ static void mem_free(struct stripe_page_mem *m)
 	for (i = 0; i < m->n; i++)
 		free(m->ptrs[i]);
 	free(m->ptrs);
-	jdoc_unref(m->doc);
+	jdoc_strings_unref(m->strs);
 	free(m);
 }
 
@@ -1137,19 +1138,23 @@ static int parse_row(struct pctx *c, const struct jval *o, enum stripe_kind kind
 /* --- pages ---------------------------------------------------------------- */
 
 /*
- * A new page holding the document of body; *root is its top-level value.
- * doc: the body already read by the caller (jdoc_parse of exactly these
- * bytes): the page takes a reference; NULL: read body here.
+ * A new page for the document of body; *root is its top-level value, read
+ * from *held, a reference the caller drops (jdoc_unref) once the rows are
+ * built.  The page keeps only the document's strings: a queued page costs
+ * about half the memory it would with the whole document.  doc: the body
+ * already read by the caller (jdoc_parse of exactly these bytes); NULL:
+ * read body here.
  */
 static int page_start(const char *body, size_t len, struct jdoc *doc, enum stripe_kind kind,
 		      const char *label, struct stripe_page **out, const struct jval **root,
-		      struct err *e)
+		      struct jdoc **held, struct err *e)
 {
 	struct stripe_page *p;
 	char msg[160];
 	int rc;
 
 	*out = NULL;
+	*held = NULL;
 	if (kind <= STRIPE_NONE || kind >= STRIPE_KIND_COUNT)
 		return err_set(e, EXIT_SOFTWARE, "stripe rows: bad kind %d", (int)kind);
 	if (!body)
@@ -1161,14 +1166,15 @@ static int page_start(const char *body, size_t len, struct jdoc *doc, enum strip
 	p->kind = kind;
 	p->mem->blk_hint = len + 64;
 	if (doc) {
-		p->mem->doc = jdoc_ref(doc);
-	} else if ((rc = jdoc_parse(body, len, &p->mem->doc, msg, sizeof msg)) != 0) {
+		*held = jdoc_ref(doc);
+	} else if ((rc = jdoc_parse(body, len, held, msg, sizeof msg)) != 0) {
 		stripe_page_free(p);
 		if (rc == -2)
 			return oom(e);
 		return err_set(e, EXIT_DATAERR, "%s: %s", label, msg);
 	}
-	*root = jdoc_root(p->mem->doc);
+	p->mem->strs = jdoc_strings_ref(*held);
+	*root = jdoc_root(*held);
 	*out = p;
 	return 0;
 }
@@ -1179,13 +1185,14 @@ static int parse_list(const char *body, size_t len, struct jdoc *doc, enum strip
 {
 	struct stripe_page *p;
 	struct pctx c = { .e = e };
+	struct jdoc *held;
 	char label[64], where[96];
 	const struct jval *root, *data, *type, *more, *v = NULL;
 	size_t i, n;
 	int rc;
 
 	snprintf(label, sizeof label, "%s page", stripe_kind_resource(kind));
-	if ((rc = page_start(body, len, doc, kind, label, &p, &root, e)) != 0)
+	if ((rc = page_start(body, len, doc, kind, label, &p, &root, &held, e)) != 0)
 		return rc;
 	c.mem = p->mem;
 	type = jv_get(root, "object");
@@ -1225,9 +1232,11 @@ static int parse_list(const char *body, size_t len, struct jdoc *doc, enum strip
 	}
 	p->count = n;
 	p->last_id = n ? p->rows[n - 1].id : NULL;
+	jdoc_unref(held);
 	*out = p;
 	return 0;
 fail:
+	jdoc_unref(held);
 	stripe_page_free(p);
 	return rc;
 }
@@ -1296,6 +1305,7 @@ int stripe_rows_parse_object_doc(struct jdoc *doc, const char *body, size_t len,
 {
 	struct stripe_page *p;
 	struct pctx c = { .e = e };
+	struct jdoc *held;
 	char label[64];
 	const struct jval *root;
 	int rc;
@@ -1305,7 +1315,7 @@ int stripe_rows_parse_object_doc(struct jdoc *doc, const char *body, size_t len,
 		return err_set(e, EXIT_SOFTWARE, "stripe rows: %s need their parent",
 			       stripe_kind_resource(kind));
 	snprintf(label, sizeof label, "%s object", stripe_kind_object(kind));
-	if ((rc = page_start(body, len, doc, kind, label, &p, &root, e)) != 0)
+	if ((rc = page_start(body, len, doc, kind, label, &p, &root, &held, e)) != 0)
 		return rc;
 	c.mem = p->mem;
 	c.where = label;
@@ -1317,9 +1327,11 @@ int stripe_rows_parse_object_doc(struct jdoc *doc, const char *body, size_t len,
 		goto fail;
 	p->count = 1;
 	p->last_id = p->rows[0].id;
+	jdoc_unref(held);
 	*out = p;
 	return 0;
 fail:
+	jdoc_unref(held);
 	stripe_page_free(p);
 	return rc;
 }

@@ -76,6 +76,38 @@ static void test_values(void)
 	jdoc_unref(NULL);
 }
 
+/* The strings outlive the document when a holder keeps them (a queued page). */
+static void test_strings_outlive(void)
+{
+	static const char body[] = "{\"id\": \"sub_1\", \"m\": {\"k\": \"caf\\u00e9\"}}";
+	struct jdoc *d = parse(body, NULL, 0);
+	struct jdoc_strings *s;
+	const char *id, *k;
+
+	CHECK(d != NULL);
+	if (!d)
+		return;
+	id = jv_str(jv_get(jdoc_root(d), "id"));
+	k = jv_str(jv_get(jv_get(jdoc_root(d), "m"), "k"));
+	s = jdoc_strings_ref(d);
+	CHECK(s != NULL);
+	jdoc_unref(d);          /* the values go; the strings stay (ASan checks the reads) */
+	CHECK_STR(id, "sub_1");
+	CHECK_STR(k, "caf\xc3\xa9");
+	jdoc_strings_unref(s);
+	CHECK(jdoc_strings_ref(NULL) == NULL);
+	jdoc_strings_unref(NULL);
+	/* the other order: the strings' reference dropped first */
+	d = parse(body, NULL, 0);
+	CHECK(d != NULL);
+	if (!d)
+		return;
+	s = jdoc_strings_ref(d);
+	jdoc_strings_unref(s);
+	CHECK_STR(jv_str(jv_get(jdoc_root(d), "id")), "sub_1");
+	jdoc_unref(d);
+}
+
 static void test_refused(void)
 {
 	static const struct { const char *body; const char *msg; } cases[] = {
@@ -177,6 +209,7 @@ static void test_depth(void)
 int main(void)
 {
 	RUN(test_values);
+	RUN(test_strings_outlive);
 	RUN(test_refused);
 	RUN(test_duplicates_large);
 	RUN(test_depth);
