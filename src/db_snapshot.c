@@ -1888,6 +1888,8 @@ struct wjob {
 	struct stripe_page *page;            /* owned */
 	char version[64];
 	struct db_snapshot_cursor cur;
+	struct db_snapshot_cursor *curs;     /* open_cursor: these ncurs (owned), else cur */
+	size_t ncurs;
 	int has_cursor, open_cursor, mark_events, has_events_cursor;
 	int split;                           /* split cur at split_at (split_scope below) */
 	long long split_at;
@@ -2123,6 +2125,7 @@ static void counts_add(struct db_snapshot_counts *to, const struct db_snapshot_c
 static void wjob_free(struct wjob *j)
 {
 	stripe_page_free(j->page);
+	free(j->curs);
 	free(j);
 }
 
@@ -2140,9 +2143,14 @@ static int wjob_run(struct db_snapshot_group *g, struct wjob *j, struct db_snaps
 	if (j->open_cursor || j->split || j->restore) {
 		if ((rc = commit_begin(g->db, g, e)) != 0)
 			return rc;
-		if (j->open_cursor)
+		if (j->open_cursor && j->ncurs) {
+			size_t i;
+
+			for (i = 0, rc = 0; i < j->ncurs && rc == 0; i++)
+				rc = db_snapshot_cursor_open(g->db, &j->curs[i], e);
+		} else if (j->open_cursor) {
 			rc = db_snapshot_cursor_open(g->db, &j->cur, e);
-		else if (j->split)
+		} else if (j->split)
 			rc = db_snapshot_cursor_split(g->db, &j->cur, j->split_scope, j->split_at, e);
 		else if ((rc = j->relist ? relist_finish_in_tx(g->db, j->run, j->kind, j->epoch,
 							       &n->tombstoned, e) : 0) == 0)
@@ -2363,6 +2371,27 @@ int db_snapshot_group_submit_cursor(struct db_snapshot_group *g,
 		return err_set(e, EXIT_SOFTWARE, "out of memory");
 	j->open_cursor = 1;
 	j->cur = *c;
+	j->what = what ? what : "";
+	return enqueue(g, j, e);
+}
+
+int db_snapshot_group_submit_cursors(struct db_snapshot_group *g,
+				     const struct db_snapshot_cursor *cs, size_t n,
+				     const char *what, struct err *e)
+{
+	struct wjob *j;
+
+	if (!g)
+		return err_set(e, EXIT_SOFTWARE, "snapshot: no commit group");
+	if (n == 0)
+		return 0;
+	if (!(j = calloc(1, sizeof *j)) || !(j->curs = malloc(n * sizeof *cs))) {
+		free(j);
+		return err_set(e, EXIT_SOFTWARE, "out of memory");
+	}
+	memcpy(j->curs, cs, n * sizeof *cs);
+	j->ncurs = n;
+	j->open_cursor = 1;
 	j->what = what ? what : "";
 	return enqueue(g, j, e);
 }

@@ -300,6 +300,14 @@ int db_snapshot_group_submit_cursor(struct db_snapshot_group *g,
 				    struct err *e);
 
 /*
+ * Open the n cursors of cs (as db_snapshot_group_submit_cursor) in one job,
+ * so in one transaction: all of them or none (a resource's windows).
+ */
+int db_snapshot_group_submit_cursors(struct db_snapshot_group *g,
+				     const struct db_snapshot_cursor *cs, size_t n,
+				     const char *what, struct err *e);
+
+/*
  * db_snapshot_cursor_split of c at `at` into a new cursor scope, on the
  * writer, after the commits submitted before it and before those after.
  */

@@ -778,24 +778,16 @@ static void plan_windows(struct puller *p, enum stripe_kind kind)
 		fail(p, kind, &e);
 		return;
 	}
-	if (group_flush(p) != 0) {
-		free(cs);
-		return;
-	}
-	if (db_tx_begin(p->db, &e) != 0)
-		goto fail;
-	for (i = 0, n = 0; i < k; i++) {
-		struct db_snapshot_cursor *c = &cs[i];
-
+	for (i = 0; i < k; i++)
 		window_cursor(p, kind, (int)i, i > 0, rs->lo + span * i / k, i < k - 1,
-			      rs->lo + span * (i + 1) / k, c);
-		if (db_snapshot_cursor_open(p->db, c, &e) != 0) {
-			db_tx_rollback(p->db);
-			goto fail;
-		}
-		n++;
-	}
-	if (db_tx_commit(p->db, &e) != 0)
+			      rs->lo + span * (i + 1) / k, &cs[i]);
+	/* on the writer, in one job (so one transaction), before the windows'
+	 * pages: the client goes on meanwhile, where a flush here waited for
+	 * all the writer had queued (half a second when that was the end of
+	 * another resource's relist) */
+	n = k;
+	if (db_snapshot_group_submit_cursors(p->group, cs, (size_t)n, stripe_kind_resource(kind),
+					     &e) != 0)
 		goto fail;
 	rs->open = (int)n;
 	rs->target = (int)n;

@@ -1135,6 +1135,26 @@ out:
 }
 
 /*
+ * A fresh database `name` in a full pull run (*run), a second connection to
+ * read it with (*other) and a commit group (*g, its writer not started):
+ * the database, or NULL (a failure is checked).
+ */
+static struct db *writer_group(const char *name, struct db **other, long long *run,
+			       struct db_snapshot_group **g)
+{
+	struct db *db = fresh_db(name);
+	struct err e = { 0 };
+
+	CHECK(db != NULL);
+	if (!db)
+		return NULL;
+	CHECK_INT(db_open(path, DB_OPEN_EXISTING, other, &e), 0);
+	CHECK_INT(db_snapshot_pull_begin(db, DB_SNAPSHOT_FULL, NULL, 0, run, &e), 0);
+	CHECK_INT(db_snapshot_group_new(db, g, &e), 0);
+	return db;
+}
+
+/*
  * The writer thread: submitted commits run in order on it, their counts
  * come back through sinks, flush makes them visible; a commit made
  * directly while the writer runs is refused; a failure is reported by the
@@ -1143,7 +1163,7 @@ out:
  */
 static void test_group_writer(void)
 {
-	struct db *db = fresh_db("w.db"), *other = NULL;
+	struct db *db, *other = NULL;
 	struct stripe_page *inv = NULL, *cus = NULL;
 	struct db_snapshot_commit c = { 0 };
 	struct db_snapshot_counts n = { 0 };
@@ -1153,14 +1173,10 @@ static void test_group_writer(void)
 	long long run = 0;
 	int i;
 
-	CHECK(db != NULL);
-	if (!db)
+	if (!(db = writer_group("w.db", &other, &run, &g)))
 		return;
-	CHECK_INT(db_open(path, DB_OPEN_EXISTING, &other, &e), 0);
-	CHECK_INT(db_snapshot_pull_begin(db, DB_SNAPSHOT_FULL, NULL, 0, &run, &e), 0);
 	open_cursor(db, run, "invoices", "", &ci);
 	open_cursor(db, run, "customers", "", &cc);
-	CHECK_INT(db_snapshot_group_new(db, &g, &e), 0);
 	CHECK_INT(db_snapshot_group_start_writer(g, &e), 0);
 	/* more pages than the queue holds: submit waits for room */
 	for (i = 0; i < 3 * DB_SNAPSHOT_QUEUE_MAX; i++) {
@@ -1236,6 +1252,60 @@ static void test_group_writer(void)
 	CHECK_INT(db->in_tx, 0);
 	CHECK_INT(scalar(db, "SELECT pages FROM stripe_pull_cursors WHERE resource = 'invoices'"),
 		  3 * DB_SNAPSHOT_QUEUE_MAX);
+	db_snapshot_group_free(g);
+	db_close(other);
+	db_close(db);
+}
+
+/*
+ * A resource's windows are opened on the writer in one job, so in one
+ * transaction: all of them, before the pages submitted after them; a
+ * window that cannot be opened takes the others with it.
+ */
+static void test_group_cursors(void)
+{
+	struct db *db, *other = NULL;
+	struct stripe_page *cus = NULL;
+	struct db_snapshot_commit c = { 0 };
+	struct db_snapshot_group *g = NULL;
+	struct db_snapshot_cursor w[3];
+	struct err e = { 0 };
+	long long run = 0;
+	int i;
+
+	if (!(db = writer_group("wc.db", &other, &run, &g)))
+		return;
+	CHECK_INT(db_snapshot_group_start_writer(g, &e), 0);
+	memset(w, 0, sizeof w);
+	for (i = 0; i < 3; i++) {
+		w[i].pull_run_id = run;
+		snprintf(w[i].resource, sizeof w[i].resource, "customers");
+		snprintf(w[i].scope, sizeof w[i].scope, "w%03d", i);
+		w[i].has_gte = i > 0;
+		w[i].created_gte = 1000 * i;
+		w[i].has_lt = i < 2;
+		w[i].created_lt = 1000 * (i + 1);
+	}
+	CHECK_INT(db_snapshot_group_submit_cursors(g, w, 3, "customers", &e), 0);
+	CHECK_INT(db_snapshot_group_submit_cursors(g, w, 0, "customers", &e), 0);   /* nothing */
+	cus = load_page("basic_customers.json", STRIPE_CUSTOMER);
+	CHECK(cus != NULL);
+	c.page = cus;
+	c.cursor = &w[2];
+	CHECK_INT(db_snapshot_group_submit(g, &c, &cus, 4, "customers", &e), 0);
+	CHECK_INT(db_snapshot_group_flush(g, &e), 0);
+	CHECK_INT(scalar(other, "SELECT count(*) FROM stripe_pull_cursors WHERE resource = "
+			 "'customers' AND scope LIKE 'w%'"), 3);
+	CHECK_INT(scalar(other, "SELECT created_lt FROM stripe_pull_cursors WHERE scope = 'w001'"),
+		  2000);
+	CHECK_INT(scalar(other, "SELECT pages FROM stripe_pull_cursors WHERE scope = 'w002'"), 1);
+	/* the second window of the next batch cannot be opened: neither is */
+	snprintf(w[0].scope, sizeof w[0].scope, "w003");
+	snprintf(w[1].resource, sizeof w[1].resource, "nope");
+	CHECK_INT(db_snapshot_group_submit_cursors(g, w, 2, "customers", &e), 0);
+	CHECK_INT(db_snapshot_group_flush(g, &e), EXIT_SOFTWARE);
+	CHECK_STR(e.msg, "customers: snapshot: unknown resource \"nope\"");
+	CHECK_INT(scalar(other, "SELECT count(*) FROM stripe_pull_cursors WHERE scope = 'w003'"), 0);
 	db_snapshot_group_free(g);
 	db_close(other);
 	db_close(db);
@@ -1485,6 +1555,7 @@ int main(void)
 	RUN(test_commit_is_atomic);
 	RUN(test_commit_group);
 	RUN(test_group_writer);
+	RUN(test_group_cursors);
 	RUN(test_group_wal_bounded);
 	RUN(test_reapply_changes_nothing);
 	RUN(test_children_follow_parent);
