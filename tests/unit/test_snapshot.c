@@ -1134,6 +1134,18 @@ out:
 	db_close(db);
 }
 
+/* Hand page *p on cursor cur to g's writer (db_snapshot_group_submit). */
+static int submit_on(struct db_snapshot_group *g, struct stripe_page **p,
+		     struct db_snapshot_cursor *cur, int sink, const char *what, struct err *e)
+{
+	struct db_snapshot_commit c = { 0 };
+
+	c.page = *p;
+	c.cursor = cur;
+	c.stripe_version = "2025-08-27.basil";
+	return db_snapshot_group_submit(g, &c, p, sink, what, e);
+}
+
 /*
  * A fresh database `name` in a full pull run (*run), a second connection to
  * read it with (*other) and a commit group (*g, its writer not started):
@@ -1182,11 +1194,7 @@ static void test_group_writer(void)
 	for (i = 0; i < 3 * DB_SNAPSHOT_QUEUE_MAX; i++) {
 		inv = load_page("basic_invoices.json", STRIPE_INVOICE);
 		CHECK(inv != NULL);
-		memset(&c, 0, sizeof c);
-		c.page = inv;
-		c.cursor = &ci;
-		c.stripe_version = "2025-08-27.basil";
-		CHECK_INT(db_snapshot_group_submit(g, &c, &inv, 3, "invoices", &e), 0);
+		CHECK_INT(submit_on(g, &inv, &ci, 3, "invoices", &e), 0);
 		CHECK(inv == NULL);                      /* the writer's now */
 	}
 	CHECK_INT(ci.pages, 3 * DB_SNAPSHOT_QUEUE_MAX);  /* advanced in memory at once */
@@ -1266,7 +1274,6 @@ static void test_group_cursors(void)
 {
 	struct db *db, *other = NULL;
 	struct stripe_page *cus = NULL;
-	struct db_snapshot_commit c = { 0 };
 	struct db_snapshot_group *g = NULL;
 	struct db_snapshot_cursor w[3];
 	struct err e = { 0 };
@@ -1290,9 +1297,7 @@ static void test_group_cursors(void)
 	CHECK_INT(db_snapshot_group_submit_cursors(g, w, 0, "customers", &e), 0);   /* nothing */
 	cus = load_page("basic_customers.json", STRIPE_CUSTOMER);
 	CHECK(cus != NULL);
-	c.page = cus;
-	c.cursor = &w[2];
-	CHECK_INT(db_snapshot_group_submit(g, &c, &cus, 4, "customers", &e), 0);
+	CHECK_INT(submit_on(g, &cus, &w[2], 4, "customers", &e), 0);
 	CHECK_INT(db_snapshot_group_flush(g, &e), 0);
 	CHECK_INT(scalar(other, "SELECT count(*) FROM stripe_pull_cursors WHERE resource = "
 			 "'customers' AND scope LIKE 'w%'"), 3);
@@ -1321,7 +1326,6 @@ static void test_group_cursors(void)
 static void test_group_wal_bounded(void)
 {
 	struct db *db = fresh_db("wal.db");
-	struct db_snapshot_commit c = { 0 };
 	struct db_snapshot_group *g = NULL;
 	struct db_snapshot_cursor cc;
 	struct err e = { 0 };
@@ -1358,11 +1362,7 @@ static void test_group_wal_bounded(void)
 		}
 		p = page_of(page, STRIPE_CUSTOMER);
 		CHECK(p != NULL);
-		memset(&c, 0, sizeof c);
-		c.page = p;
-		c.cursor = &cc;
-		c.stripe_version = "2025-08-27.basil";
-		CHECK_INT(db_snapshot_group_submit(g, &c, &p, 3, "customers", &e), 0);
+		CHECK_INT(submit_on(g, &p, &cc, 3, "customers", &e), 0);
 		if (i % 10 == 9) {
 			CHECK_INT(db_snapshot_group_flush(g, &e), 0);
 			if (stat(wal, &sb) == 0 && sb.st_size > max_wal)
