@@ -1871,11 +1871,15 @@ int db_snapshot_restore_indexes(struct db *db, enum stripe_kind kind, struct err
  * size of the whole pull (750 MB for 200k objects, a second copy of the
  * database on disk).  So once it holds `restart` frames the writer itself
  * checkpoints after its commit: most frames are copied already, nothing is
- * appended meanwhile, and its next transaction starts the WAL over.
+ * appended meanwhile, and its next transaction starts the WAL over.  The
+ * two threads take turns (`one`): SQLite answers a checkpoint that finds
+ * another running with SQLITE_BUSY at once, and a writer that kept meeting
+ * the checkpointer's let the WAL grow past the bound.
  */
 struct ckpt {
 	pthread_t th;
 	pthread_mutex_t mu;
+	pthread_mutex_t one;       /* held by whichever thread checkpoints */
 	pthread_cond_t cv;
 	sqlite3 *h;
 	int running, want, stop;
@@ -1961,7 +1965,9 @@ static void *ckpt_main(void *arg)
 		k->want = 0;
 		pthread_mutex_unlock(&k->mu);
 		/* failures (busy, I/O) leave the frames for the next round */
+		pthread_mutex_lock(&k->one);
 		sqlite3_wal_checkpoint_v2(k->h, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		pthread_mutex_unlock(&k->one);
 	}
 }
 
@@ -1972,8 +1978,11 @@ static int ckpt_hook(void *arg, sqlite3 *h, const char *name, int frames)
 
 	(void)name;
 	if (frames >= k->restart) {
-		/* busy (the checkpointer is at it): again after the next commit */
+		/* after the checkpointer's round, if it is in one; busy (another
+		 * process checkpoints): again after the next commit */
+		pthread_mutex_lock(&k->one);
 		sqlite3_wal_checkpoint_v2(h, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		pthread_mutex_unlock(&k->one);
 		return SQLITE_OK;
 	}
 	if (frames >= k->wake) {
@@ -2002,12 +2011,18 @@ static void ckpt_start(struct db_snapshot_group *g)
 	if (sqlite3_exec(k->h, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK ||
 	    pthread_mutex_init(&k->mu, NULL) != 0)
 		goto fail;
+	if (pthread_mutex_init(&k->one, NULL) != 0) {
+		pthread_mutex_destroy(&k->mu);
+		goto fail;
+	}
 	if (pthread_cond_init(&k->cv, NULL) != 0) {
+		pthread_mutex_destroy(&k->one);
 		pthread_mutex_destroy(&k->mu);
 		goto fail;
 	}
 	if (pthread_create(&k->th, NULL, ckpt_main, k) != 0) {
 		pthread_cond_destroy(&k->cv);
+		pthread_mutex_destroy(&k->one);
 		pthread_mutex_destroy(&k->mu);
 		goto fail;
 	}
@@ -2032,6 +2047,7 @@ static void ckpt_stop(struct db_snapshot_group *g)
 	pthread_mutex_unlock(&k->mu);
 	pthread_join(k->th, NULL);
 	pthread_cond_destroy(&k->cv);
+	pthread_mutex_destroy(&k->one);
 	pthread_mutex_destroy(&k->mu);
 	sqlite3_close(k->h);
 	memset(k, 0, sizeof *k);
