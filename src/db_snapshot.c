@@ -1799,12 +1799,17 @@ static int exec_small_cache(struct db *db, char **sql, size_t n, struct err *e)
 	return rc;
 }
 
-/* Build the deferred indexes of kind (STRIPE_NONE: all); in the open transaction. */
-static int restore_in_tx(struct db *db, enum stripe_kind kind, struct err *e)
+/*
+ * Build the deferred indexes of kind (STRIPE_NONE: all), at most max of
+ * them (0: all); *more (may be NULL) says whether some are left.  In the
+ * open transaction.
+ */
+static int restore_in_tx(struct db *db, enum stripe_kind kind, size_t max, int *more,
+			 struct err *e)
 {
 	const char *a = "", *b = "";
 	char **creates = NULL;
-	size_t n = 0;
+	size_t n = 0, k;
 	int rc;
 
 	if (kind != STRIPE_NONE && index_tables(kind, &a, &b) != 0)
@@ -1813,14 +1818,18 @@ static int restore_in_tx(struct db *db, enum stripe_kind kind, struct err *e)
 	if ((rc = list_pair(db, "SELECT sql FROM stripe_deferred_indexes WHERE ?1 = '' OR "
 			    "tbl IN (?1, ?2) ORDER BY name", a, b, "%s", &creates, &n, e)) != 0)
 		return rc;
+	k = max > 0 && max < n ? max : n;
+	if (more)
+		*more = k < n;
 	/* the sort of each CREATE INDEX keeps up to a page cache's worth in
 	 * memory: a small cache while building keeps the pull's memory flat */
-	if (n > 0)
-		rc = exec_small_cache(db, creates, n, e);
+	if (k > 0)
+		rc = exec_small_cache(db, creates, k, e);
 	free_listed(creates, n);
-	if (rc != 0 || n == 0)
+	if (rc != 0 || k == 0)
 		return rc;
-	return run_pair(db, "DELETE FROM stripe_deferred_indexes WHERE ?1 = '' OR tbl IN (?1, ?2)",
+	return run_pair(db, "DELETE FROM stripe_deferred_indexes WHERE (?1 = '' OR tbl IN (?1, ?2)) "
+			"AND name IN (SELECT name FROM sqlite_master WHERE type = 'index')",
 			a, b, "stripe_deferred_indexes", e);
 }
 
@@ -1846,7 +1855,7 @@ int db_snapshot_restore_indexes(struct db *db, enum stripe_kind kind, struct err
 
 	if ((rc = db_tx_begin(db, e)) != 0)
 		return rc;
-	if ((rc = restore_in_tx(db, kind, e)) != 0) {
+	if ((rc = restore_in_tx(db, kind, 0, NULL, e)) != 0) {
 		db_tx_rollback(db);
 		return rc;
 	}
@@ -1890,6 +1899,7 @@ struct ckpt {
 struct wjob {
 	struct wjob *next;
 	struct stripe_page *page;            /* owned */
+	size_t bytes;                        /* stripe_page_bytes(page) */
 	char version[64];
 	struct db_snapshot_cursor cur;
 	struct db_snapshot_cursor *curs;     /* open_cursor: these ncurs (owned), else cur */
@@ -1899,6 +1909,7 @@ struct wjob {
 	long long split_at;
 	char split_scope[DB_SNAPSHOT_ID_MAX];
 	int restore;                         /* build the deferred indexes of kind */
+	int one, more;                       /* only one of them; some are left */
 	int relist;                          /* finish kind's relist first (run, epoch) */
 	enum stripe_kind kind;
 	long long run, epoch;
@@ -1920,7 +1931,8 @@ struct wthread {
 	pthread_cond_t room;       /* a job taken, or the thread idle */
 	int running;
 	struct wjob *head, *tail;
-	size_t queued;
+	size_t queued, queued_bytes;
+	int long_job;              /* ending a relist, or catching up after one */
 	int busy, stop, flush, failed;
 	struct err err;            /* the first failure */
 	struct db_snapshot_counts sinks[DB_SNAPSHOT_SINKS];
@@ -2169,8 +2181,10 @@ static int wjob_run(struct db_snapshot_group *g, struct wjob *j, struct db_snaps
 		} else if (j->split)
 			rc = db_snapshot_cursor_split(g->db, &j->cur, j->split_scope, j->split_at, e);
 		else if ((rc = j->relist ? relist_finish_in_tx(g->db, j->run, j->kind, j->epoch,
-							       &n->tombstoned, e) : 0) == 0)
-			rc = restore_in_tx(g->db, j->kind, e);
+							       &n->tombstoned, e) : 0) == 0) {
+			j->relist = 0;
+			rc = restore_in_tx(g->db, j->kind, j->one, &j->more, e);
+		}
 		if (rc != 0) {
 			db_tx_rollback(g->db);
 			g->open = 0;
@@ -2186,6 +2200,19 @@ static int wjob_run(struct db_snapshot_group *g, struct wjob *j, struct db_snaps
 	cm.events_cursor = j->has_events_cursor ? &j->ev : NULL;
 	cm.group = g;
 	return db_snapshot_commit(g->db, &cm, n, e);
+}
+
+/* Put j at the end of w's queue; under w->mu. */
+static void queue_append(struct wthread *w, struct wjob *j)
+{
+	j->next = NULL;
+	if (w->tail)
+		w->tail->next = j;
+	else
+		w->head = j;
+	w->tail = j;
+	w->queued++;
+	w->queued_bytes += j->bytes;
 }
 
 /* The writer thread: jobs in order, the group's commits, flushes on request. */
@@ -2209,12 +2236,20 @@ static void *writer_main(void *arg)
 			if (!(w->head = j->next))
 				w->tail = NULL;
 			w->queued--;
+			w->queued_bytes -= j->bytes;
+			if (j->restore || j->relist)
+				w->long_job = 1;
+			else if (w->queued < DB_SNAPSHOT_QUEUE_MAX)
+				w->long_job = 0;
 			w->busy = 1;
 			pthread_cond_broadcast(&w->room);
 			pthread_mutex_unlock(&w->mu);
 			memset(&n, 0, sizeof n);
 			memset(&e, 0, sizeof e);
 			rc = 0;
+			/* one index build per turn: the pages queued meanwhile go between */
+			j->one = j->restore;
+			j->more = 0;
 			if (!w->failed) {   /* only this thread sets it while running */
 				rc = wjob_run(g, j, &n, &e);
 				if (rc == 0 && group_due(g))
@@ -2223,9 +2258,14 @@ static void *writer_main(void *arg)
 					err_prefix(&e, "%s", j->what);
 			}
 			sink = j->sink;
-			wjob_free(j);
+			if (rc != 0 || !j->more) {
+				wjob_free(j);
+				j = NULL;
+			}
 			pthread_mutex_lock(&w->mu);
 			w->busy = 0;
+			if (j)              /* the rest of its builds after what is queued now */
+				queue_append(w, j);
 			if (rc != 0) {
 				w->failed = 1;
 				w->err = e;
@@ -2283,6 +2323,14 @@ int db_snapshot_group_start_writer(struct db_snapshot_group *g, struct err *e)
 }
 
 /* Queue j (or, without a writer, run it now); j is g's. */
+/* Whether w's queue takes a job of bytes more (the rule in db_snapshot.h); under w->mu. */
+static int has_room(const struct wthread *w, size_t bytes)
+{
+	if (w->queued < DB_SNAPSHOT_QUEUE_MAX)
+		return 1;
+	return w->long_job && w->queued_bytes + bytes <= DB_SNAPSHOT_QUEUE_LONG_BYTES;
+}
+
 static int enqueue(struct db_snapshot_group *g, struct wjob *j, struct err *e)
 {
 	struct wthread *w = &g->w;
@@ -2302,7 +2350,7 @@ static int enqueue(struct db_snapshot_group *g, struct wjob *j, struct err *e)
 		return rc;
 	}
 	pthread_mutex_lock(&w->mu);
-	while (w->queued >= DB_SNAPSHOT_QUEUE_MAX && !w->failed)
+	while (!has_room(w, j->bytes) && !w->failed)
 		pthread_cond_wait(&w->room, &w->mu);
 	if (w->failed) {
 		*e = w->err;
@@ -2310,12 +2358,7 @@ static int enqueue(struct db_snapshot_group *g, struct wjob *j, struct err *e)
 		wjob_free(j);
 		return e->code ? e->code : EXIT_SOFTWARE;
 	}
-	if (w->tail)
-		w->tail->next = j;
-	else
-		w->head = j;
-	w->tail = j;
-	w->queued++;
+	queue_append(w, j);
 	pthread_cond_signal(&w->work);
 	pthread_mutex_unlock(&w->mu);
 	return 0;
@@ -2357,6 +2400,7 @@ int db_snapshot_group_submit(struct db_snapshot_group *g, struct db_snapshot_com
 		return err_set(e, EXIT_SOFTWARE, "out of memory");
 	}
 	j->page = pg;
+	j->bytes = stripe_page_bytes(pg);
 	if (c->stripe_version)
 		snprintf(j->version, sizeof j->version, "%s", c->stripe_version);
 	if (c->cursor) {

@@ -266,11 +266,17 @@ void db_snapshot_group_set_wal_limit(struct db_snapshot_group *g, int frames);
  * Without a writer (not started, or the thread could not be created)
  * submit commits at once on the caller's thread.  The queue holds at most
  * DB_SNAPSHOT_QUEUE_MAX commits: submit waits for room (memory stays flat
- * when the disk is slower than the network).
+ * when the disk is slower than the network).  While the writer ends a
+ * relist (tombstones and index builds: a third of a second for 40,000
+ * objects, long enough for the client to fill the queue many times over)
+ * and until it has caught up with the queue again, submit takes more, as
+ * long as the queued pages hold at most DB_SNAPSHOT_QUEUE_LONG_BYTES
+ * (stripe_page_bytes): the client keeps paging instead of standing still.
  */
 #define DB_SNAPSHOT_GROUP_COMMITS 256
 #define DB_SNAPSHOT_GROUP_SEC 1.0
 #define DB_SNAPSHOT_QUEUE_MAX 8
+#define DB_SNAPSHOT_QUEUE_LONG_BYTES (16u << 20)
 #define DB_SNAPSHOT_SINKS 64       /* count sinks: 0 .. DB_SNAPSHOT_SINKS - 1 */
 
 /* Start g's writer thread; 0 (also when it could not start: synchronous). */

@@ -38,6 +38,7 @@ struct stripe_page_mem {
 	char *blk;              /* current raw block (also in ptrs) */
 	size_t blk_used, blk_cap;
 	size_t blk_hint;        /* size of the next block: about the body's */
+	size_t bytes;           /* allocated for the page, strings included */
 };
 
 /* Where we are, for messages: the object (label + id) and the field path. */
@@ -144,8 +145,8 @@ enum stripe_kind stripe_row_more_children(const struct stripe_row *r)
 
 /* --- page memory ------------------------------------------------------ */
 
-/* Remember p (allocated by malloc) as owned by the page; NULL if p is. */
-static void *mem_keep(struct stripe_page_mem *m, void *p)
+/* Remember p (size bytes from malloc) as owned by the page; NULL if p is. */
+static void *mem_keep(struct stripe_page_mem *m, void *p, size_t size)
 {
 	if (!p)
 		return NULL;
@@ -161,6 +162,7 @@ static void *mem_keep(struct stripe_page_mem *m, void *p)
 		m->cap = cap;
 	}
 	m->ptrs[m->n++] = p;
+	m->bytes += size;
 	return p;
 }
 
@@ -175,6 +177,14 @@ static void mem_free(struct stripe_page_mem *m)
 	free(m->ptrs);
 	jdoc_strings_unref(m->strs);
 	free(m);
+}
+
+size_t stripe_page_bytes(const struct stripe_page *p)
+{
+	if (!p)
+		return 0;
+	return sizeof *p + (p->mem ? sizeof *p->mem + p->mem->cap * sizeof *p->mem->ptrs +
+			    p->mem->bytes : 0);
 }
 
 void stripe_page_free(struct stripe_page *p)
@@ -197,7 +207,7 @@ static char *raw_alloc(struct stripe_page_mem *m, size_t n)
 
 		if (cap < n)
 			cap = n;
-		if (!(p = mem_keep(m, malloc(cap))))
+		if (!(p = mem_keep(m, malloc(cap), cap)))
 			return NULL;
 		m->blk = p;
 		m->blk_cap = cap;
@@ -529,7 +539,7 @@ static int dump_raw(struct pctx *c, const struct jval *v, const char **out, size
 
 static void *page_calloc(struct pctx *c, size_t n, size_t size)
 {
-	return mem_keep(c->mem, calloc(n ? n : 1, size));
+	return mem_keep(c->mem, calloc(n ? n : 1, size), (n ? n : 1) * size);
 }
 
 /* --- resources --------------------------------------------------------- */
@@ -1174,6 +1184,7 @@ static int page_start(const char *body, size_t len, struct jdoc *doc, enum strip
 		return err_set(e, EXIT_DATAERR, "%s: %s", label, msg);
 	}
 	p->mem->strs = jdoc_strings_ref(*held);
+	p->mem->bytes += len + 1;       /* the strings: at most the body's length */
 	*root = jdoc_root(*held);
 	*out = p;
 	return 0;
@@ -1215,7 +1226,7 @@ static int parse_list(const char *body, size_t len, struct jdoc *doc, enum strip
 	p->is_list = 1;
 	p->has_more = jv_is_true(more);
 	n = data->n;
-	if (parent_id && !(parent_id = mem_keep(p->mem, strdup(parent_id)))) {
+	if (parent_id && !(parent_id = mem_keep(p->mem, strdup(parent_id), strlen(parent_id) + 1))) {
 		rc = oom(e);
 		goto fail;
 	}

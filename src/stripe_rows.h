@@ -301,6 +301,13 @@ enum stripe_kind stripe_row_more_children(const struct stripe_row *r);
 /* Free a page and everything its rows point at; NULL is fine. */
 void stripe_page_free(struct stripe_page *p);
 
+/*
+ * About how many bytes of memory p holds (its rows, their raw JSON and the
+ * decoded strings they point into); 0 for NULL.  What a queue of pages
+ * waiting for the database is bounded by.
+ */
+size_t stripe_page_bytes(const struct stripe_page *p);
+
 /* Stripe's object type of kind ("customer", "checkout.session", "item"...). */
 const char *stripe_kind_object(enum stripe_kind kind);
 

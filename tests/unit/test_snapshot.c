@@ -1266,6 +1266,58 @@ static void test_group_writer(void)
 }
 
 /*
+ * The end of a relist builds its deferred indexes on the writer one per
+ * turn, the pages queued meanwhile going between the builds: by the flush
+ * every index is built (those of a fresh database again), none is left
+ * deferred, and every page submitted after the relist's end has landed.
+ */
+static void test_group_restore_in_turns(void)
+{
+	const char *all = "SELECT group_concat(name || ':' || sql, ';') FROM "
+			  "(SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name)";
+	struct db *db, *other = NULL;
+	struct stripe_page *pg = NULL;
+	struct db_snapshot_group *g = NULL;
+	struct db_snapshot_cursor cs, cc;
+	struct err e = { 0 };
+	char *before = NULL;
+	long long run = 0;
+	int i, deferred = -1;
+
+	if (!(db = writer_group("rt.db", &other, &run, &g)))
+		return;
+	before = strdup(scalar_text(db, all));
+	CHECK_INT(db_snapshot_defer_indexes(db, STRIPE_SUBSCRIPTION, &deferred, &e), 0);
+	CHECK_INT(deferred, 6);
+	open_cursor(db, run, "subscriptions", "", &cs);
+	open_cursor(db, run, "customers", "", &cc);
+	CHECK_INT(db_snapshot_group_start_writer(g, &e), 0);
+	pg = load_page("basic_subscriptions.json", STRIPE_SUBSCRIPTION);
+	CHECK(pg != NULL);
+	CHECK_INT(submit_on(g, &pg, &cs, 3, "subscriptions", &e), 0);
+	CHECK_INT(db_snapshot_group_submit_finish(g, run, STRIPE_SUBSCRIPTION, 0, 3,
+						  "subscriptions", &e), 0);
+	for (i = 0; i < 3 * DB_SNAPSHOT_QUEUE_MAX; i++) {
+		pg = load_page("basic_customers.json", STRIPE_CUSTOMER);
+		CHECK(pg != NULL);
+		CHECK_INT(submit_on(g, &pg, &cc, 4, "customers", &e), 0);
+	}
+	CHECK_INT(db_snapshot_group_flush(g, &e), 0);
+	CHECK_INT(scalar(other, "SELECT count(*) FROM stripe_deferred_indexes"), 0);
+	CHECK(before && strcmp(scalar_text(other, all), before) == 0);
+	CHECK(scalar(other, "SELECT count(*) FROM stripe_subscriptions") > 0);
+	CHECK_INT(scalar(other, "SELECT pages FROM stripe_pull_cursors WHERE resource = "
+			 "'customers'"), 3 * DB_SNAPSHOT_QUEUE_MAX);
+	CHECK_INT(scalar(other, "SELECT last_full_run_id FROM stripe_sync_state WHERE resource = "
+			 "'subscriptions'"), run);
+	CHECK_STR(scalar_text(other, "PRAGMA integrity_check"), "ok");
+	free(before);
+	db_snapshot_group_free(g);
+	db_close(other);
+	db_close(db);
+}
+
+/*
  * A resource's windows are opened on the writer in one job, so in one
  * transaction: all of them, before the pages submitted after them; a
  * window that cannot be opened takes the others with it.
@@ -1566,6 +1618,7 @@ int main(void)
 	RUN(test_full_relist_tombstones);
 	RUN(test_relist_written_rows);
 	RUN(test_deferred_indexes);
+	RUN(test_group_restore_in_turns);
 	RUN(test_cursor_split);
 	RUN(test_checksum_independent_of_paging);
 	RUN(test_rows_each_lines);

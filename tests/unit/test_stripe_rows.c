@@ -661,6 +661,43 @@ static void test_parse_from_tree(void)
 	}
 }
 
+/*
+ * What a parsed page holds, for the writer's queue budget: at least its
+ * body's length (the decoded strings are sized by it) plus the raw JSON of
+ * its rows, and nothing for NULL; a page of 100 subscriptions more than
+ * one of a single customer.
+ */
+static void test_page_bytes(void)
+{
+	struct stripe_page *big = NULL, *small = NULL;
+	struct err e = { 0 };
+	size_t len = 0, slen = 0, raw = 0, k;
+	char *body = read_file(PAGES "gen_subscriptions_2026.json", &len);
+	char *one = read_file(PAGES "gen_customer_object.json", &slen);
+
+	CHECK(body && one);
+	if (!body || !one)
+		goto out;
+	CHECK_INT(stripe_rows_parse_page(body, len, STRIPE_SUBSCRIPTION, &big, &e), 0);
+	CHECK_INT(stripe_rows_parse_object(one, slen, STRIPE_CUSTOMER, &small, &e), 0);
+	CHECK(big && small);
+	if (!big || !small)
+		goto out;
+	for (k = 0; k < big->count; k++)
+		raw += strlen(big->rows[k].raw_json);
+	CHECK(raw > 0);
+	CHECK(stripe_page_bytes(big) >= len + raw);
+	CHECK(stripe_page_bytes(big) < 4 * len);
+	CHECK(stripe_page_bytes(small) >= slen);
+	CHECK(stripe_page_bytes(small) < stripe_page_bytes(big));
+	CHECK_INT(stripe_page_bytes(NULL), 0);
+out:
+	stripe_page_free(big);
+	stripe_page_free(small);
+	free(body);
+	free(one);
+}
+
 static struct stripe_page *parse_str(const char *s, enum stripe_kind kind, int as_page,
 				     struct err *e)
 {
@@ -1112,6 +1149,7 @@ int main(void)
 	RUN(test_fake_pages);
 	RUN(test_fake_pages_shapes_agree);
 	RUN(test_parse_from_tree);
+	RUN(test_page_bytes);
 	RUN(test_line_item_pages_and_retrieve);
 	RUN(test_currency_case_and_deleted);
 	RUN(test_malformed);
