@@ -537,7 +537,37 @@ struct snap_stmts {
 	sqlite3_stmt *tomb_set[TB_COUNT], *tomb_new[TB_COUNT];
 	sqlite3_stmt *seen, *event_new, *events_of_object, *cursor, *any_pending;
 	sqlite3_stmt *seen_clear, *sub_period, *sub_period_items;
+	sqlite3_stmt *run_mode, *cursor_new, *cursor_get;
 };
+
+/*
+ * The statement of sql: *keep when it holds one (reset, bindings cleared),
+ * else a new one, kept in *keep when keep is not NULL.  stmt_put gives it
+ * back: reset when kept, finalized when not.
+ */
+static int stmt_get(struct db *db, sqlite3_stmt **keep, const char *sql, sqlite3_stmt **out,
+		    struct err *e)
+{
+	int rc;
+
+	if (keep && *keep) {
+		sqlite3_reset(*keep);
+		sqlite3_clear_bindings(*keep);
+		*out = *keep;
+		return 0;
+	}
+	if ((rc = db_prepare(db, sql, out, e)) == 0 && keep)
+		*keep = *out;
+	return rc;
+}
+
+static void stmt_put(sqlite3_stmt **keep, sqlite3_stmt *st)
+{
+	if (keep)
+		sqlite3_reset(st);
+	else
+		sqlite3_finalize(st);
+}
 
 static void stmts_release(struct snap_stmts *s)
 {
@@ -559,6 +589,9 @@ static void stmts_release(struct snap_stmts *s)
 	sqlite3_finalize(s->seen_clear);
 	sqlite3_finalize(s->sub_period);
 	sqlite3_finalize(s->sub_period_items);
+	sqlite3_finalize(s->run_mode);
+	sqlite3_finalize(s->cursor_new);
+	sqlite3_finalize(s->cursor_get);
 	memset(s, 0, sizeof *s);
 }
 
@@ -1162,12 +1195,14 @@ static int w_page(struct writer *w, const struct stripe_page *p, long long full_
 /* --- pull runs --------------------------------------------------------------- */
 
 /* The mode of a pull run: *full = 1 for 'full'.  EXIT_SOFTWARE if unknown. */
-static int run_mode(struct db *db, long long run, int *full, struct err *e)
+static int run_mode_kept(struct db *db, sqlite3_stmt **keep, long long run, int *full,
+			 struct err *e)
 {
 	sqlite3_stmt *st;
 	int rc;
 
-	if ((rc = db_prepare(db, "SELECT mode FROM stripe_pull_runs WHERE id = ?1", &st, e)) != 0)
+	if ((rc = stmt_get(db, keep, "SELECT mode FROM stripe_pull_runs WHERE id = ?1", &st,
+			   e)) != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, run);
 	rc = sqlite3_step(st);
@@ -1181,8 +1216,13 @@ static int run_mode(struct db *db, long long run, int *full, struct err *e)
 	} else {
 		rc = db_fail(db, e, "stripe_pull_runs");
 	}
-	sqlite3_finalize(st);
+	stmt_put(keep, st);
 	return rc;
+}
+
+static int run_mode(struct db *db, long long run, int *full, struct err *e)
+{
+	return run_mode_kept(db, NULL, run, full, e);
 }
 
 int db_snapshot_pull_begin(struct db *db, enum db_snapshot_mode mode, const char *resources,
@@ -1381,7 +1421,13 @@ static void cursor_load(sqlite3_stmt *st, struct db_snapshot_cursor *c)
 #define CURSOR_COLS "pull_run_id, resource, scope, created_gte, created_lt, " \
 	"starting_after, done, pages, objects, updated_at"
 
-int db_snapshot_cursor_open(struct db *db, struct db_snapshot_cursor *c, struct err *e)
+/*
+ * db_snapshot_cursor_open with its statements kept in s (the writer's,
+ * which opens a cursor for every parent with more children than its page
+ * embeds) or, with s NULL, prepared for this call alone.
+ */
+static int cursor_open_in(struct db *db, struct snap_stmts *s, struct db_snapshot_cursor *c,
+			  struct err *e)
 {
 	sqlite3_stmt *st;
 	char now[32];
@@ -1390,12 +1436,13 @@ int db_snapshot_cursor_open(struct db *db, struct db_snapshot_cursor *c, struct 
 
 	if (k == STRIPE_NONE)
 		return err_set(e, EXIT_SOFTWARE, "snapshot: unknown resource \"%s\"", c->resource);
-	if ((rc = run_mode(db, c->pull_run_id, &full, e)) != 0)
+	if ((rc = run_mode_kept(db, s ? &s->run_mode : NULL, c->pull_run_id, &full, e)) != 0)
 		return rc;
 	db_now(now, sizeof now);
-	if ((rc = db_prepare(db, "INSERT OR IGNORE INTO stripe_pull_cursors (pull_run_id, "
-			     "resource, scope, created_gte, created_lt, updated_at) "
-			     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &st, e)) != 0)
+	if ((rc = stmt_get(db, s ? &s->cursor_new : NULL,
+			   "INSERT OR IGNORE INTO stripe_pull_cursors (pull_run_id, "
+			   "resource, scope, created_gte, created_lt, updated_at) "
+			   "VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &st, e)) != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, c->pull_run_id);
 	sqlite3_bind_text(st, 2, c->resource, -1, SQLITE_STATIC);
@@ -1406,11 +1453,12 @@ int db_snapshot_cursor_open(struct db *db, struct db_snapshot_cursor *c, struct 
 		sqlite3_bind_int64(st, 5, c->created_lt);
 	sqlite3_bind_text(st, 6, now, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	stmt_put(s ? &s->cursor_new : NULL, st);
 	if (rc != SQLITE_DONE)
 		return db_fail(db, e, "stripe_pull_cursors");
-	if ((rc = db_prepare(db, "SELECT " CURSOR_COLS " FROM stripe_pull_cursors "
-			     "WHERE pull_run_id = ?1 AND resource = ?2 AND scope = ?3", &st, e)) != 0)
+	if ((rc = stmt_get(db, s ? &s->cursor_get : NULL,
+			   "SELECT " CURSOR_COLS " FROM stripe_pull_cursors "
+			   "WHERE pull_run_id = ?1 AND resource = ?2 AND scope = ?3", &st, e)) != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, c->pull_run_id);
 	sqlite3_bind_text(st, 2, c->resource, -1, SQLITE_TRANSIENT);
@@ -1418,10 +1466,15 @@ int db_snapshot_cursor_open(struct db *db, struct db_snapshot_cursor *c, struct 
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		cursor_load(st, c);
-	sqlite3_finalize(st);
+	stmt_put(s ? &s->cursor_get : NULL, st);
 	if (rc != SQLITE_ROW)
 		return db_fail(db, e, "stripe_pull_cursors");
 	return 0;
+}
+
+int db_snapshot_cursor_open(struct db *db, struct db_snapshot_cursor *c, struct err *e)
+{
+	return cursor_open_in(db, NULL, c, e);
 }
 
 int db_snapshot_cursor_split(struct db *db, const struct db_snapshot_cursor *c,
@@ -2175,9 +2228,9 @@ static int wjob_run(struct db_snapshot_group *g, struct wjob *j, struct db_snaps
 			size_t i;
 
 			for (i = 0, rc = 0; i < j->ncurs && rc == 0; i++)
-				rc = db_snapshot_cursor_open(g->db, &j->curs[i], e);
+				rc = cursor_open_in(g->db, &g->st, &j->curs[i], e);
 		} else if (j->open_cursor) {
-			rc = db_snapshot_cursor_open(g->db, &j->cur, e);
+			rc = cursor_open_in(g->db, &g->st, &j->cur, e);
 		} else if (j->split)
 			rc = db_snapshot_cursor_split(g->db, &j->cur, j->split_scope, j->split_at, e);
 		else if ((rc = j->relist ? relist_finish_in_tx(g->db, j->run, j->kind, j->epoch,

@@ -1356,6 +1356,10 @@ static void test_group_cursors(void)
 	CHECK_INT(scalar(other, "SELECT created_lt FROM stripe_pull_cursors WHERE scope = 'w001'"),
 		  2000);
 	CHECK_INT(scalar(other, "SELECT pages FROM stripe_pull_cursors WHERE scope = 'w002'"), 1);
+	/* the writer keeps its cursor statements: w002 (no upper end) must not
+	 * take w001's created_lt from the statement it reused */
+	CHECK_INT(scalar(other, "SELECT count(*) FROM stripe_pull_cursors WHERE scope = 'w002' "
+			 "AND created_gte = 2000 AND created_lt IS NULL"), 1);
 	/* the second window of the next batch cannot be opened: neither is */
 	snprintf(w[0].scope, sizeof w[0].scope, "w003");
 	snprintf(w[1].resource, sizeof w[1].resource, "nope");
