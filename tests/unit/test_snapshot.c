@@ -609,37 +609,61 @@ static void test_children_pages_complete(void)
 }
 
 /*
+ * A database at schema version `version` in dir/file (path), built from the
+ * embedded migrations before the one named next, with the SQL of setup run
+ * on it; the open handle (sqlite3_close it), or NULL after a failed CHECK.
+ */
+static sqlite3 *old_version_db(const char *file, int version, const char *next,
+			       const char *setup)
+{
+	sqlite3 *h = NULL;
+	char uv[64];
+	int i, ok;
+
+	snprintf(path, sizeof path, "%s/%s", dir, file);
+	unlink(path);
+	CHECK(embedded_sql_count > version);
+	if (embedded_sql_count <= version)
+		return NULL;
+	CHECK_STR(embedded_sql[version].name, next);
+	ok = sqlite3_open(path, &h) == SQLITE_OK;
+	for (i = 0; ok && i < version; i++)
+		ok = sqlite3_exec(h, embedded_sql[i].text, NULL, NULL, NULL) == SQLITE_OK;
+	snprintf(uv, sizeof uv, "PRAGMA user_version = %d", version);
+	ok = ok && sqlite3_exec(h, uv, NULL, NULL, NULL) == SQLITE_OK &&
+	     sqlite3_exec(h, setup, NULL, NULL, NULL) == SQLITE_OK;
+	CHECK(ok);
+	if (!ok) {
+		sqlite3_close(h);
+		return NULL;
+	}
+	return h;
+}
+
+/*
  * Migration 006 rebuilds stripe_pull_cursors with the two child resources:
  * the rows of a version-5 database stay, STRICT and the key too.
  */
 static void test_migration_child_cursors(void)
 {
-	sqlite3 *h = NULL;
+	sqlite3 *h;
 	struct db *db = NULL;
 	struct db_snapshot_cursor c;
 	struct err e = { 0 };
-	int i, ok = 1;
 
-	snprintf(path, sizeof path, "%s/v5.db", dir);
-	unlink(path);
-	CHECK(embedded_sql_count >= 6);
-	CHECK_STR(embedded_sql[5].name, "006_child_cursors.sql");
-	if (sqlite3_open(path, &h) != SQLITE_OK)
-		ok = 0;
-	for (i = 0; ok && i < 5; i++)
-		ok = sqlite3_exec(h, embedded_sql[i].text, NULL, NULL, NULL) == SQLITE_OK;
-	ok = ok && sqlite3_exec(h, "PRAGMA user_version = 5; INSERT INTO stripe_pull_runs (mode, "
-				"started_at, status) VALUES ('full', 'x', 'running'); "
-				"INSERT INTO stripe_pull_cursors (pull_run_id, resource, scope, "
-				"starting_after, pages, updated_at) VALUES (1, 'checkout_line_items', "
-				"'cs_1', 'li_5', 2, 'x'), (1, 'customers', 'w000', NULL, 0, 'x')",
-				NULL, NULL, NULL) == SQLITE_OK;
+	h = old_version_db("v5.db", 5, "006_child_cursors.sql",
+			   "INSERT INTO stripe_pull_runs (mode, started_at, status) VALUES "
+			   "('full', 'x', 'running'); "
+			   "INSERT INTO stripe_pull_cursors (pull_run_id, resource, scope, "
+			   "starting_after, pages, updated_at) VALUES (1, 'checkout_line_items', "
+			   "'cs_1', 'li_5', 2, 'x'), (1, 'customers', 'w000', NULL, 0, 'x')");
+	if (!h)
+		return;
 	/* version 5 knows no subscription_items cursor */
-	CHECK(ok && sqlite3_exec(h, "INSERT INTO stripe_pull_cursors (pull_run_id, resource, "
-				 "updated_at) VALUES (1, 'subscription_items', 'x')", NULL, NULL,
-				 NULL) != SQLITE_OK);
+	CHECK(sqlite3_exec(h, "INSERT INTO stripe_pull_cursors (pull_run_id, resource, "
+			   "updated_at) VALUES (1, 'subscription_items', 'x')", NULL, NULL,
+			   NULL) != SQLITE_OK);
 	sqlite3_close(h);
-	CHECK(ok);
 	CHECK_INT(db_open(path, DB_OPEN_CREATE, &db, &e), 0);
 	if (!db)
 		return;
@@ -1288,7 +1312,7 @@ static void test_group_restore_in_turns(void)
 		return;
 	before = strdup(scalar_text(db, all));
 	CHECK_INT(db_snapshot_defer_indexes(db, STRIPE_SUBSCRIPTION, &deferred, &e), 0);
-	CHECK_INT(deferred, 6);
+	CHECK_INT(deferred, 4);
 	open_cursor(db, run, "subscriptions", "", &cs);
 	open_cursor(db, run, "customers", "", &cc);
 	CHECK_INT(db_snapshot_group_start_writer(g, &e), 0);
@@ -1556,6 +1580,56 @@ static void test_cursor_split(void)
 	db_close(db);
 }
 
+/*
+ * Migration 008 drops the indexes no query reads, also from the deferred
+ * indexes of a version-7 pull that was interrupted before its relist
+ * ended (else that relist's end would build them again); the deferred
+ * indexes it keeps are still there.
+ */
+static void test_migration_unused_indexes(void)
+{
+	const char *gone = "'stripe_customers_tenant', 'stripe_subscriptions_customer', "
+			   "'stripe_subscriptions_tenant', 'stripe_checkout_sessions_customer', "
+			   "'stripe_checkout_sessions_client_ref', 'stripe_checkout_sessions_tenant', "
+			   "'stripe_refunds_charge', 'stripe_invoices_customer', "
+			   "'stripe_invoice_lines_price'";
+	char q[512];
+	sqlite3 *h;
+	struct db *db = NULL;
+	struct err e = { 0 };
+
+	/* what db_snapshot_defer_indexes leaves for the sessions' relist */
+	h = old_version_db("v7.db", 7, "008_unused_indexes.sql",
+			   "INSERT INTO stripe_deferred_indexes (name, tbl, sql) "
+			   "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' "
+			   "AND tbl_name = 'stripe_checkout_sessions' AND sql IS NOT NULL; "
+			   "DROP INDEX stripe_checkout_sessions_customer; "
+			   "DROP INDEX stripe_checkout_sessions_client_ref; "
+			   "DROP INDEX stripe_checkout_sessions_subscription; "
+			   "DROP INDEX stripe_checkout_sessions_payment_intent; "
+			   "DROP INDEX stripe_checkout_sessions_tenant; "
+			   "DROP INDEX stripe_checkout_sessions_user");
+	if (!h)
+		return;
+	sqlite3_close(h);
+	CHECK_INT(db_open(path, DB_OPEN_CREATE, &db, &e), 0);
+	if (!db)
+		return;
+	CHECK_INT(scalar(db, "PRAGMA user_version"), db_latest_version());
+	snprintf(q, sizeof q, "SELECT count(*) FROM sqlite_master WHERE name IN (%s)", gone);
+	CHECK_INT(scalar(db, q), 0);
+	CHECK_STR(scalar_text(db, "SELECT group_concat(name) FROM (SELECT name FROM "
+			      "stripe_deferred_indexes ORDER BY name)"),
+		  "stripe_checkout_sessions_payment_intent,stripe_checkout_sessions_subscription,"
+		  "stripe_checkout_sessions_user");
+	/* the relist's end builds the three it kept, and only those */
+	CHECK_INT(db_snapshot_restore_indexes(db, STRIPE_NONE, &e), 0);
+	CHECK_INT(scalar(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
+			     "tbl_name = 'stripe_checkout_sessions' AND sql IS NOT NULL"), 3);
+	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_deferred_indexes"), 0);
+	db_close(db);
+}
+
 static void test_deferred_indexes(void)
 {
 	struct db *db = fresh_db("d.db");
@@ -1572,11 +1646,11 @@ static void test_deferred_indexes(void)
 		goto out;
 	before = strdup(scalar_text(db, all));
 	CHECK_INT(db_snapshot_defer_indexes(db, STRIPE_SUBSCRIPTION, &deferred, &e), 0);
-	CHECK_INT(deferred, 6);        /* 4 of stripe_subscriptions, 2 of its items */
+	CHECK_INT(deferred, 4);        /* 2 of stripe_subscriptions, 2 of its items */
 	CHECK_INT(scalar(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
 			     "tbl_name IN ('stripe_subscriptions', 'stripe_subscription_items') "
 			     "AND sql IS NOT NULL"), 0);
-	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_deferred_indexes"), 6);
+	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_deferred_indexes"), 4);
 	CHECK_INT(db_snapshot_defer_indexes(db, STRIPE_PRICE, &deferred, &e), 0);
 	CHECK_INT(deferred, 2);
 	/* a table with rows keeps its indexes */
@@ -1586,7 +1660,7 @@ static void test_deferred_indexes(void)
 	CHECK_INT(db_snapshot_defer_indexes(db, STRIPE_EVENT, &deferred, &e), EXIT_SOFTWARE);
 	/* one resource's, then the rest */
 	CHECK_INT(db_snapshot_restore_indexes(db, STRIPE_PRICE, &e), 0);
-	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_deferred_indexes"), 6);
+	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_deferred_indexes"), 4);
 	CHECK_INT(db_snapshot_restore_indexes(db, STRIPE_NONE, &e), 0);
 	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_deferred_indexes"), 0);
 	after = strdup(scalar_text(db, all));
@@ -1618,6 +1692,7 @@ int main(void)
 	RUN(test_line_items_completed);
 	RUN(test_children_pages_complete);
 	RUN(test_migration_child_cursors);
+	RUN(test_migration_unused_indexes);
 	RUN(test_tombstones);
 	RUN(test_full_relist_tombstones);
 	RUN(test_relist_written_rows);
