@@ -1311,16 +1311,16 @@ static void test_group_restore_in_turns(void)
 	if (!(db = writer_group("rt.db", &other, &run, &g)))
 		return;
 	before = strdup(scalar_text(db, all));
-	CHECK_INT(db_snapshot_defer_indexes(db, STRIPE_SUBSCRIPTION, &deferred, &e), 0);
-	CHECK_INT(deferred, 4);
-	open_cursor(db, run, "subscriptions", "", &cs);
+	CHECK_INT(db_snapshot_defer_indexes(db, STRIPE_INVOICE, &deferred, &e), 0);
+	CHECK_INT(deferred, 2);        /* stripe_invoices: charge, payment_intent */
+	open_cursor(db, run, "invoices", "", &cs);
 	open_cursor(db, run, "customers", "", &cc);
 	CHECK_INT(db_snapshot_group_start_writer(g, &e), 0);
-	pg = load_page("basic_subscriptions.json", STRIPE_SUBSCRIPTION);
+	pg = load_page("basic_invoices.json", STRIPE_INVOICE);
 	CHECK(pg != NULL);
-	CHECK_INT(submit_on(g, &pg, &cs, 3, "subscriptions", &e), 0);
-	CHECK_INT(db_snapshot_group_submit_finish(g, run, STRIPE_SUBSCRIPTION, 0, 3,
-						  "subscriptions", &e), 0);
+	CHECK_INT(submit_on(g, &pg, &cs, 3, "invoices", &e), 0);
+	CHECK_INT(db_snapshot_group_submit_finish(g, run, STRIPE_INVOICE, 0, 3,
+						  "invoices", &e), 0);
 	for (i = 0; i < 3 * DB_SNAPSHOT_QUEUE_MAX; i++) {
 		pg = load_page("basic_customers.json", STRIPE_CUSTOMER);
 		CHECK(pg != NULL);
@@ -1329,11 +1329,11 @@ static void test_group_restore_in_turns(void)
 	CHECK_INT(db_snapshot_group_flush(g, &e), 0);
 	CHECK_INT(scalar(other, "SELECT count(*) FROM stripe_deferred_indexes"), 0);
 	CHECK(before && strcmp(scalar_text(other, all), before) == 0);
-	CHECK(scalar(other, "SELECT count(*) FROM stripe_subscriptions") > 0);
+	CHECK(scalar(other, "SELECT count(*) FROM stripe_invoices") > 0);
 	CHECK_INT(scalar(other, "SELECT pages FROM stripe_pull_cursors WHERE resource = "
 			 "'customers'"), 3 * DB_SNAPSHOT_QUEUE_MAX);
 	CHECK_INT(scalar(other, "SELECT last_full_run_id FROM stripe_sync_state WHERE resource = "
-			 "'subscriptions'"), run);
+			 "'invoices'"), run);
 	CHECK_STR(scalar_text(other, "PRAGMA integrity_check"), "ok");
 	free(before);
 	db_snapshot_group_free(g);
@@ -1588,12 +1588,17 @@ static void test_cursor_split(void)
  */
 static void test_migration_unused_indexes(void)
 {
-	const char *gone = "'stripe_customers_tenant', 'stripe_subscriptions_customer', "
-			   "'stripe_subscriptions_tenant', 'stripe_checkout_sessions_customer', "
-			   "'stripe_checkout_sessions_client_ref', 'stripe_checkout_sessions_tenant', "
-			   "'stripe_refunds_charge', 'stripe_invoices_customer', "
-			   "'stripe_invoice_lines_price'";
-	char q[512];
+	const char *gone = "'stripe_customers_tenant', 'stripe_customers_user', "
+			   "'stripe_prices_product', 'stripe_prices_lookup_key', "
+			   "'stripe_subscriptions_customer', 'stripe_subscriptions_tenant', "
+			   "'stripe_subscriptions_user', 'stripe_subscription_items_price', "
+			   "'stripe_subscription_items_lookup_key', "
+			   "'stripe_checkout_sessions_customer', 'stripe_checkout_sessions_client_ref', "
+			   "'stripe_checkout_sessions_tenant', 'stripe_checkout_sessions_user', "
+			   "'stripe_checkout_line_items_price', 'stripe_refunds_charge', "
+			   "'stripe_invoices_customer', 'stripe_invoices_subscription', "
+			   "'stripe_invoice_lines_price', 'stripe_invoice_lines_subscription'";
+	char q[1024];
 	sqlite3 *h;
 	struct db *db = NULL;
 	struct err e = { 0 };
@@ -1620,20 +1625,27 @@ static void test_migration_unused_indexes(void)
 	CHECK_INT(scalar(db, q), 0);
 	CHECK_STR(scalar_text(db, "SELECT group_concat(name) FROM (SELECT name FROM "
 			      "stripe_deferred_indexes ORDER BY name)"),
-		  "stripe_checkout_sessions_payment_intent,stripe_checkout_sessions_subscription,"
-		  "stripe_checkout_sessions_user");
-	/* the relist's end builds the three it kept, and only those */
+		  "stripe_checkout_sessions_payment_intent,stripe_checkout_sessions_subscription");
+	/* the relist's end builds the two it kept, and only those */
 	CHECK_INT(db_snapshot_restore_indexes(db, STRIPE_NONE, &e), 0);
 	CHECK_INT(scalar(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
-			     "tbl_name = 'stripe_checkout_sessions' AND sql IS NOT NULL"), 3);
+			     "tbl_name = 'stripe_checkout_sessions' AND sql IS NOT NULL"), 2);
 	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_deferred_indexes"), 0);
+	/* what is left: the six that reconcile, repair, the reports and the pull search */
+	CHECK_STR(scalar_text(db, "SELECT group_concat(name) FROM (SELECT name FROM sqlite_master "
+			      "WHERE type = 'index' AND sql IS NOT NULL AND tbl_name LIKE 'stripe%' "
+			      "AND tbl_name NOT IN ('stripe_events', 'stripe_pull_runs') "
+			      "ORDER BY name)"),
+		  "stripe_checkout_sessions_payment_intent,stripe_checkout_sessions_subscription,"
+		  "stripe_invoices_charge,stripe_invoices_payment_intent,"
+		  "stripe_refunds_payment_intent,stripe_subscriptions_status");
 	db_close(db);
 }
 
 static void test_deferred_indexes(void)
 {
 	struct db *db = fresh_db("d.db");
-	struct stripe_page *cus = load_page("basic_customers.json", STRIPE_CUSTOMER);
+	struct stripe_page *ref = load_page("basic_refunds.json", STRIPE_REFUND);
 	struct db_snapshot_counts n = { 0 };
 	struct err e = { 0 };
 	const char *all = "SELECT group_concat(name || ':' || sql, ';') FROM "
@@ -1641,26 +1653,28 @@ static void test_deferred_indexes(void)
 	char *before = NULL, *after = NULL;
 	int deferred = -1;
 
-	CHECK(db && cus);
-	if (!db || !cus)
+	CHECK(db && ref);
+	if (!db || !ref)
 		goto out;
 	before = strdup(scalar_text(db, all));
 	CHECK_INT(db_snapshot_defer_indexes(db, STRIPE_SUBSCRIPTION, &deferred, &e), 0);
-	CHECK_INT(deferred, 4);        /* 2 of stripe_subscriptions, 2 of its items */
+	CHECK_INT(deferred, 1);        /* stripe_subscriptions' status; its items have none */
 	CHECK_INT(scalar(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
 			     "tbl_name IN ('stripe_subscriptions', 'stripe_subscription_items') "
 			     "AND sql IS NOT NULL"), 0);
-	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_deferred_indexes"), 4);
-	CHECK_INT(db_snapshot_defer_indexes(db, STRIPE_PRICE, &deferred, &e), 0);
-	CHECK_INT(deferred, 2);
+	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_deferred_indexes"), 1);
+	CHECK_INT(db_snapshot_defer_indexes(db, STRIPE_INVOICE, &deferred, &e), 0);
+	CHECK_INT(deferred, 2);        /* stripe_invoices: charge, payment_intent */
 	/* a table with rows keeps its indexes */
-	CHECK_INT(commit_plain(db, cus, NULL, &n), 0);
-	CHECK_INT(db_snapshot_defer_indexes(db, STRIPE_CUSTOMER, &deferred, &e), 0);
+	CHECK_INT(commit_plain(db, ref, NULL, &n), 0);
+	CHECK_INT(db_snapshot_defer_indexes(db, STRIPE_REFUND, &deferred, &e), 0);
 	CHECK_INT(deferred, 0);
+	CHECK_INT(scalar(db, "SELECT count(*) FROM sqlite_master WHERE name = "
+			     "'stripe_refunds_payment_intent'"), 1);
 	CHECK_INT(db_snapshot_defer_indexes(db, STRIPE_EVENT, &deferred, &e), EXIT_SOFTWARE);
 	/* one resource's, then the rest */
-	CHECK_INT(db_snapshot_restore_indexes(db, STRIPE_PRICE, &e), 0);
-	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_deferred_indexes"), 4);
+	CHECK_INT(db_snapshot_restore_indexes(db, STRIPE_INVOICE, &e), 0);
+	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_deferred_indexes"), 1);
 	CHECK_INT(db_snapshot_restore_indexes(db, STRIPE_NONE, &e), 0);
 	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_deferred_indexes"), 0);
 	after = strdup(scalar_text(db, all));
@@ -1670,7 +1684,7 @@ static void test_deferred_indexes(void)
 out:
 	free(before);
 	free(after);
-	stripe_page_free(cus);
+	stripe_page_free(ref);
 	db_close(db);
 }
 
