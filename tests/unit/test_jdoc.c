@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "harness.h"
 #include "jdoc.h"
 
@@ -206,6 +208,131 @@ static void test_depth(void)
 	free(deep);
 }
 
+/*
+ * Against jansson (with JSON_REJECT_DUPLICATES, what the reader replaced):
+ * random arrays of strings built from the bytes that end a plain run
+ * (quote, backslash and escapes good and bad, control characters,
+ * non-ASCII: valid and invalid UTF-8) among plain ones, at every offset
+ * and up to the body's last byte, with whitespace (and a stray byte)
+ * between them, must be accepted or refused as jansson does and decode
+ * to the same bytes; the root's raw bytes and its whitespace flag must be
+ * exact.
+ */
+static void test_strings_vs_jansson(void)
+{
+	static const char *const piece[] = {
+		"a", "b", "xyz", "0123456789", "\"", "\\", "\\n", "\\u00e9", "\\ud83d\\ude00",
+		"\\u0041", "\\q", "\\u12", "\x01", "\x1f", "\t", "\x7f", "\xc3\xa9", "\xe2\x82\xac",
+		"\xf0\x9f\x98\x80", "\xc3", "\xe2\x82", "\xf0\x9f\x98", "\xff", "\xed\xa0\x80",
+		"\xe0\x80\x80", "/", " ",
+	};
+	static const char *const space[] = { "", " ", "\n", "  ", "\r\n", "\t", "        ",
+					     "\n          ", "         x" };
+	char body[512], msg[200];
+	unsigned seed = 12345;
+	int round, bad = 0, accepted = 0, refused = 0;
+
+	for (round = 0; round < 20000 && !bad; round++) {
+		size_t n = 0, k, pad, nstr;
+		json_error_t je;
+		json_t *ref;
+		struct jdoc *d = NULL;
+		int ok;
+
+#define RND(m) ((seed = seed * 1103515245u + 12345u) >> 8) % (m)
+		pad = RND(9);
+		for (k = 0; k < pad; k++)
+			body[n++] = ' ';
+		body[n++] = '[';
+		nstr = 1 + RND(4);
+		for (k = 0; k < nstr; k++) {
+			size_t parts = RND(12), q;
+			const char *sp = space[RND(sizeof space / sizeof space[0] - 1)];
+
+			if (k)
+				body[n++] = ',';
+			memcpy(body + n, sp, strlen(sp));
+			n += strlen(sp);
+			body[n++] = '"';
+			for (q = 0; q < parts; q++) {
+				/* mostly plain bytes, so runs cross word boundaries */
+				const char *pc = RND(3) ? piece[RND(4)]
+							: piece[RND(sizeof piece / sizeof piece[0])];
+
+				memcpy(body + n, pc, strlen(pc));
+				n += strlen(pc);
+			}
+			body[n++] = '"';
+		}
+		/* sometimes whitespace that is not whitespace ("x") at the end */
+		{
+			const char *sp = space[RND(sizeof space / sizeof space[0])];
+
+			memcpy(body + n, sp, strlen(sp));
+			n += strlen(sp);
+		}
+		body[n++] = ']';
+		if (RND(4) == 0) {
+			const char *sp = space[RND(sizeof space / sizeof space[0] - 1)];
+
+			memcpy(body + n, sp, strlen(sp));
+			n += strlen(sp);
+		}
+#undef RND
+		ok = jdoc_parse(body, n, &d, msg, sizeof msg) == 0;
+		ref = json_loadb(body, n, JSON_REJECT_DUPLICATES, &je);
+		if (ok != (ref != NULL)) {
+			printf("  jdoc %s, jansson %s: [%.*s]\n", ok ? "accepts" : msg,
+			       ref ? "accepts" : je.text, (int)n, body);
+			bad = 1;
+		} else if (ok) {
+			const struct jval *r = jdoc_root(d), *v;
+			size_t i = 0, lead = 0, trail = 0;
+
+			accepted++;
+			while (body[lead] == ' ')
+				lead++;
+			while (n - trail > 0 && strchr(" \t\r\n", body[n - 1 - trail]))
+				trail++;
+			if (r->raw != body + lead || r->rawlen != n - lead - trail)
+				bad = 1;
+			/* whitespace outside strings, counted by the reader as r->ws */
+			{
+				int in = 0, ws = 0;
+
+				for (k = lead; k < n - trail; k++) {
+					if (in && body[k] == '\\')
+						k++;
+					else if (body[k] == '"')
+						in = !in;
+					else if (!in && strchr(" \t\r\n", body[k]))
+						ws = 1;
+				}
+				if (ws != r->ws)
+					bad = 1;
+			}
+			for (v = jv_first(r); v && !bad; v = jv_next(r, v), i++) {
+				json_t *e = json_array_get(ref, i);
+
+				if (!e || v->n != json_string_length(e) ||
+				    memcmp(jv_str(v), json_string_value(e), v->n) != 0 ||
+				    jv_str(v)[v->n] != '\0')
+					bad = 1;
+			}
+			if (bad || i != json_array_size(ref))
+				printf("  decoded differently: [%.*s]\n", (int)n, body), bad = 1;
+		} else {
+			refused++;
+		}
+		json_decref(ref);
+		jdoc_unref(d);
+	}
+	CHECK(!bad);
+	/* both kinds were met, many times */
+	CHECK(accepted > 2000);
+	CHECK(refused > 2000);
+}
+
 int main(void)
 {
 	RUN(test_values);
@@ -213,5 +340,6 @@ int main(void)
 	RUN(test_refused);
 	RUN(test_duplicates_large);
 	RUN(test_depth);
+	RUN(test_strings_vs_jansson);
 	return harness_done();
 }
