@@ -22,11 +22,25 @@ struct jdoc_strings {
 	char s[];
 };
 
+/*
+ * Key indexes of the objects of more than JDOC_LINEAR members, in blocks
+ * that never move (the values array does while it grows, so an object
+ * points at its index only through these).  An index is a mask followed by
+ * mask + 1 slots (at least twice the members, so a probe always meets an
+ * empty slot): the offset of a member from its object, 0 for empty.
+ */
+struct jdoc_blk {
+	struct jdoc_blk *next;
+	size_t cap, used;             /* in words */
+	uint32_t w[];
+};
+
 struct jdoc {
 	atomic_int refs;              /* a page may be freed on the pull's writer thread */
 	struct jval *v;
 	size_t n, cap;
 	struct jdoc_strings *strs;
+	struct jdoc_blk *blk;         /* newest first */
 };
 
 struct jp {
@@ -348,13 +362,35 @@ static int jp_literal(struct jp *p, const char *word, uint8_t type, struct jval 
 	return 0;
 }
 
-static uint32_t key_hash(const char *k, uint32_t n)
+/*
+ * The hash of a key for the key indexes: every byte counts, eight at a
+ * time (a multiply and a shift per word, each step invertible, so keys of
+ * one length that differ in one word never collide before the final fold).
+ */
+static uint64_t key_mix(uint64_t h, uint64_t w)
 {
-	uint32_t h = 2166136261u, i;
+	h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+	return h ^ (h >> 29);
+}
 
-	for (i = 0; i < n; i++)
-		h = (h ^ (unsigned char)k[i]) * 16777619u;
-	return h;
+static uint32_t key_hash(const char *k, size_t n)
+{
+	uint64_t h = (uint64_t)n * 0xff51afd7ed558ccdull, w;
+	uint32_t lo, hi;
+
+	for (; n >= 8; k += 8, n -= 8) {
+		memcpy(&w, k, 8);
+		h = key_mix(h, w);
+	}
+	if (n >= 4) {
+		memcpy(&lo, k, 4);
+		memcpy(&hi, k + n - 4, 4);
+		h = key_mix(h, (uint64_t)hi << 32 | lo);
+	} else if (n > 0) {
+		h = key_mix(h, (uint64_t)(unsigned char)k[0] | (uint64_t)(unsigned char)k[n / 2] << 8 |
+				       (uint64_t)(unsigned char)k[n - 1] << 16);
+	}
+	return (uint32_t)(h ^ (h >> 32));
 }
 
 static int same_key(const struct jval *a, const struct jval *b)
@@ -362,47 +398,69 @@ static int same_key(const struct jval *a, const struct jval *b)
 	return a->klen == b->klen && memcmp(a->key, b->key, a->klen) == 0;
 }
 
-/*
- * The second member of the object at index idx whose key an earlier member
- * has; NULL if none (or when memory ran out: p->err is then set).
- */
-static const struct jval *jp_dup_key(struct jp *p, size_t idx)
+/* n zeroed words from d's index blocks; NULL when memory ran out. */
+static uint32_t *jp_words(struct jdoc *d, size_t n)
 {
-	const struct jval *o = &p->d->v[idx], *a, *b;
-	uint32_t n = o->n, k, m;
+	struct jdoc_blk *b = d->blk;
+	uint32_t *w;
+
+	if (!b || b->cap - b->used < n) {
+		size_t cap = b ? b->cap * 2 : 4096;
+
+		if (cap < n)
+			cap = n;
+		if (!(b = malloc(sizeof *b + cap * sizeof b->w[0])))
+			return NULL;
+		b->next = d->blk;
+		b->cap = cap;
+		b->used = 0;
+		d->blk = b;
+	}
+	w = b->w + b->used;
+	b->used += n;
+	memset(w, 0, n * sizeof *w);
+	return w;
+}
+
+/*
+ * Check the members of the object at index idx for a key given twice and,
+ * when it has more than JDOC_LINEAR members, give it a key index for
+ * jv_get.  The second member whose key an earlier member has; NULL if
+ * none (or when memory ran out: p->err is then set).
+ */
+static const struct jval *jp_index(struct jp *p, size_t idx)
+{
+	struct jval *o = &p->d->v[idx];
+	const struct jval *a, *b;
+	uint32_t n = o->n, k, m, off, *ht;
+	size_t cap = 32, mask, h;
 
 	if (n < 2)
 		return NULL;
-	if (n <= 12) {
+	if (n <= JDOC_LINEAR) {
 		for (a = o + 1, k = 0; k < n; k++, a += a->skip)
 			for (b = a + a->skip, m = k + 1; m < n; m++, b += b->skip)
 				if (same_key(a, b))
 					return b;
 		return NULL;
 	}
-	{
-		size_t cap = 32, mask, h;
-		const struct jval **slot, *dup = NULL;
-
-		while (cap < (size_t)n * 2)
-			cap *= 2;
-		mask = cap - 1;
-		if (!(slot = calloc(cap, sizeof *slot))) {
-			p->oom = 1;
-			jp_fail(p, "out of memory");
-			return NULL;
-		}
-		for (a = o + 1, k = 0; k < n && !dup; k++, a += a->skip) {
-			for (h = key_hash(a->key, a->klen) & mask; slot[h]; h = (h + 1) & mask)
-				if (same_key(slot[h], a)) {
-					dup = a;
-					break;
-				}
-			slot[h] = a;
-		}
-		free(slot);
-		return dup;
+	while (cap < (size_t)n * 2)
+		cap *= 2;
+	mask = cap - 1;
+	if (!(ht = jp_words(p->d, cap + 1))) {
+		p->oom = 1;
+		jp_fail(p, "out of memory");
+		return NULL;
 	}
+	ht[0] = (uint32_t)mask;
+	for (a = o + 1, k = 0; k < n; k++, a += a->skip) {
+		for (h = key_hash(a->key, a->klen) & mask; (off = ht[1 + h]) != 0; h = (h + 1) & mask)
+			if (same_key(o + off, a))
+				return a;
+		ht[1 + h] = (uint32_t)(a - o);
+	}
+	o->u.ht = ht;
+	return NULL;
 }
 
 static long jp_value(struct jp *p, unsigned depth, const char *key, uint32_t klen);
@@ -460,7 +518,7 @@ static int jp_object(struct jp *p, size_t idx, unsigned depth)
 	if (more < 0)
 		return -1;
 	p->d->v[idx].skip = (uint32_t)(p->d->n - idx);
-	if ((dup = jp_dup_key(p, idx)) != NULL) {
+	if ((dup = jp_index(p, idx)) != NULL) {
 		p->i = (size_t)((const unsigned char *)dup->raw - p->s);
 		return jp_fail(p, "duplicate object key");
 	}
@@ -549,6 +607,12 @@ static void jdoc_free(struct jdoc *d)
 {
 	if (!d)
 		return;
+	while (d->blk) {
+		struct jdoc_blk *next = d->blk->next;
+
+		free(d->blk);
+		d->blk = next;
+	}
 	free(d->v);
 	jdoc_strings_unref(d->strs);
 	free(d);
@@ -649,11 +713,20 @@ const struct jval *jv_get(const struct jval *o, const char *key)
 {
 	const struct jval *v;
 	size_t klen;
-	uint32_t k;
+	uint32_t k, off, mask, h;
 
 	if (!o || o->type != JT_OBJECT)
 		return NULL;
 	klen = strlen(key);
+	if (o->n > JDOC_LINEAR) {
+		mask = o->u.ht[0];
+		for (h = key_hash(key, klen) & mask; (off = o->u.ht[1 + h]) != 0; h = (h + 1) & mask) {
+			v = o + off;
+			if (v->klen == klen && memcmp(v->key, key, klen) == 0)
+				return v;
+		}
+		return NULL;
+	}
 	for (v = o + 1, k = 0; k < o->n; k++, v += v->skip)
 		if (v->klen == klen && memcmp(v->key, key, klen) == 0)
 			return v;

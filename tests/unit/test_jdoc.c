@@ -1,7 +1,8 @@
 /*
  * test_jdoc.c - the strict JSON reader (src/jdoc.c): what it accepts and
  * decodes, what it refuses and where it says the problem is, the bytes it
- * records for each value, and duplicate keys in small and large objects.
+ * records for each value, duplicate keys in small and large objects, and
+ * key lookups (jv_get) in both, against jansson.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,7 +154,7 @@ static void test_refused(void)
 	}
 }
 
-/* Objects of more than 12 members take the hashed duplicate check. */
+/* Objects of more than JDOC_LINEAR members take the hashed duplicate check. */
 static void test_duplicates_large(void)
 {
 	char body[4096], msg[200];
@@ -180,6 +181,62 @@ static void test_duplicates_large(void)
 	d = parse("{\"ab\":1,\"a\\u0062\":2}", msg, sizeof msg);
 	CHECK(d == NULL);
 	CHECK_CONTAINS(msg, "duplicate object key");
+}
+
+/*
+ * Key indexes of every size: a small one, then one larger than twice the
+ * first block (8,193 words for 2,500 members), then small ones again; each
+ * key found at its member, keys of every length class found or not.
+ */
+static void test_lookup_large(void)
+{
+	static const size_t sizes[] = { 13, 2500, 14, 40 };
+	size_t cap = 64, len = 0, i, k, bad = 0;
+	char *body = malloc(cap), key[64], msg[200];
+	struct jdoc *d;
+
+#define APPEND(...)                                                                   \
+	do {                                                                           \
+		int w_;                                                                \
+		while ((w_ = snprintf(body + len, cap - len, __VA_ARGS__)) >= (int)(cap - len)) \
+			body = realloc(body, cap *= 2);                                \
+		len += (size_t)w_;                                                     \
+	} while (0)
+	APPEND("[");
+	for (k = 0; k < 4; k++) {
+		APPEND("%s{", k ? "," : "");
+		for (i = 0; i < sizes[k]; i++)
+			APPEND("%s\"%.*s%zu\":%zu", i ? "," : "", (int)(i % 23), "kkkkkkkkkkkkkkkkkkkkkkk",
+			       i, i);
+		APPEND("}");
+	}
+	APPEND("]");
+#undef APPEND
+	d = NULL;
+	CHECK(jdoc_parse(body, len, &d, msg, sizeof msg) == 0);
+	if (d) {
+		const struct jval *o = jv_first(jdoc_root(d));
+
+		for (k = 0; o; k++, o = jv_next(jdoc_root(d), o)) {
+			for (i = 0; i < sizes[k]; i++) {
+				const struct jval *v;
+
+				snprintf(key, sizeof key, "%.*s%zu", (int)(i % 23),
+					 "kkkkkkkkkkkkkkkkkkkkkkk", i);
+				v = jv_get(o, key);
+				bad += !v || v->u.i != (long long)i;
+				/* the same key one letter longer or shorter is not there */
+				snprintf(key, sizeof key, "k%.*s%zu", (int)(i % 23),
+					 "kkkkkkkkkkkkkkkkkkkkkkk", i);
+				bad += jv_get(o, key) != NULL;
+				bad += jv_get(o, key + 2) != NULL && i % 23 > 1;
+			}
+		}
+		CHECK_INT(k, 4);
+	}
+	CHECK_INT(bad, 0);
+	jdoc_unref(d);
+	free(body);
 }
 
 static void test_depth(void)
@@ -339,13 +396,184 @@ static void test_strings_vs_jansson(void)
 	CHECK(refused > 2000);
 }
 
+/*
+ * Random objects against jansson: members whose keys are built from a few
+ * symbols, each spelled plainly or escaped (so one key may come twice in
+ * two spellings), sometimes a key repeated on purpose, sizes on both sides
+ * of JDOC_LINEAR and up to thousands of members (key indexes larger than
+ * a block), sometimes nested.  Accepted or refused as jansson decides, and
+ * jv_get finds every key jansson has with the same value, and no key it
+ * lacks.
+ */
+struct keygen {
+	char *body;
+	size_t n, cap;
+	unsigned seed;
+	char keys[1500][100];          /* decoded keys of the current object (m < 1500) */
+};
+
+#define KRND(g, m) (((g)->seed = (g)->seed * 1103515245u + 12345u) >> 8) % (m)
+
+static void kput(struct keygen *g, const char *t)
+{
+	size_t k = strlen(t);
+
+	if (g->n + k + 1 > g->cap) {
+		g->cap = (g->n + k + 1) * 2;
+		g->body = realloc(g->body, g->cap);
+	}
+	memcpy(g->body + g->n, t, k);
+	g->n += k;
+}
+
+/*
+ * One object of m members into g->body, its keys' decoded bytes in keys[];
+ * the member at dup_at (none when >= m) repeats an earlier key.
+ */
+static void gen_object(struct keygen *g, size_t m, size_t dup_at, int nested)
+{
+	static const char *const sym[][2] = {
+		{ "a", "\\u0061" }, { "b", "\\u0062" }, { "_", "\\u005f" },
+		{ "\xc3\xa9", "\\u00e9" }, { "\xe2\x82\xac", "\\u20ac" },
+		{ "\xf0\x9f\x98\x80", "\\ud83d\\ude00" },
+	};
+	size_t i, k;
+	char num[32];
+
+	kput(g, "{");
+	for (i = 0; i < m; i++) {
+		/* long enough keys that chance repeats stay rare in large objects */
+		size_t len = (m > 400 ? 9 : m > 13 || nested ? 8 : 0) + KRND(g, 8), syms[20];
+		int dup = i && i == dup_at;
+		char *dk = g->keys[i];
+
+		if (dup) {
+			/* an earlier key again, spelled afresh: find its symbols back */
+			const char *src = g->keys[KRND(g, i)];
+
+			for (len = 0; *src; len++)
+				for (k = 0; k < 6; k++)
+					if (strncmp(src, sym[k][0], strlen(sym[k][0])) == 0) {
+						syms[len] = k;
+						src += strlen(sym[k][0]);
+						break;
+					}
+		} else {
+			for (k = 0; k < len; k++)
+				syms[k] = KRND(g, 6);
+		}
+		kput(g, i ? ",\"" : "\"");
+		dk[0] = '\0';
+		for (k = 0; k < len; k++) {
+			kput(g, sym[syms[k]][KRND(g, 4) == 0]);
+			strcat(dk, sym[syms[k]][0]);
+		}
+		kput(g, "\":");
+		if (!nested && KRND(g, 50) == 0) {
+			char keep[sizeof g->keys[0]];
+
+			/* a nested object: its keys go where this one's will be read from */
+			strcpy(keep, dk);
+			gen_object(g, KRND(g, 30), SIZE_MAX, 1);
+			strcpy(g->keys[i], keep);
+		} else {
+			snprintf(num, sizeof num, "%zu", i);
+			kput(g, num);
+		}
+	}
+	kput(g, "}");
+}
+
+static void test_objects_vs_jansson(void)
+{
+	static struct keygen g;
+	char msg[200];
+	int round, bad = 0, accepted = 0, refused = 0, large = 0, huge = 0;
+
+	g.seed = 777;
+	for (round = 0; round < 1500 && !bad; round++) {
+		size_t m, i;
+		json_error_t je;
+		json_t *ref;
+		struct jdoc *d = NULL;
+		int ok;
+
+		switch (KRND(&g, 16)) {
+		case 0: m = 1100 + KRND(&g, 400); break;
+		case 1: case 2: case 3: case 4: m = 100 + KRND(&g, 300); break;
+		case 5: case 6: case 7: case 8: m = 10 + KRND(&g, 10); break;
+		default: m = KRND(&g, 14); break;
+		}
+		g.n = 0;
+		gen_object(&g, m, KRND(&g, 3) == 0 ? KRND(&g, m + 1) : SIZE_MAX, 0);
+		ok = jdoc_parse(g.body, g.n, &d, msg, sizeof msg) == 0;
+		ref = json_loadb(g.body, g.n, JSON_REJECT_DUPLICATES, &je);
+		if (ok != (ref != NULL)) {
+			printf("  jdoc %s, jansson %s (%zu members)\n", ok ? "accepts" : msg,
+			       ref ? "accepts" : je.text, m);
+			bad = 1;
+		} else if (ok) {
+			const struct jval *r = jdoc_root(d);
+			const char *key;
+			json_t *val;
+
+			accepted++;
+			large += m > JDOC_LINEAR;
+			huge += m >= 1100;
+			if (r->n != json_object_size(ref))
+				bad = 1;
+			json_object_foreach(ref, key, val) {
+				const struct jval *v = jv_get(r, key);
+
+				if (!v || (json_is_integer(val) ? !jv_is_int(v) ||
+							     v->u.i != json_integer_value(val)
+								: !jv_is_object(v) ||
+							     v->n != json_object_size(val)))
+					bad = 1;
+				if (json_is_object(val)) {
+					const char *k2;
+					json_t *v2;
+
+					json_object_foreach(val, k2, v2)
+						if (!jv_get(v, k2) ||
+						    jv_get(v, k2)->u.i != json_integer_value(v2))
+							bad = 1;
+				}
+			}
+			/* keys it lacks: the generator's alphabet, never used this way */
+			for (i = 0; i < 20; i++) {
+				char absent[40];
+
+				snprintf(absent, sizeof absent, "%.*sz%zu", (int)(i % 12),
+					 "ab_ab_ab_ab_", i);
+				if (jv_get(r, absent) != NULL)
+					bad = 1;
+			}
+			if (bad)
+				printf("  lookups differ (%zu members)\n", m);
+		} else {
+			refused++;
+		}
+		json_decref(ref);
+		jdoc_unref(d);
+	}
+	free(g.body);
+	CHECK(!bad);
+	CHECK(accepted > 700);
+	CHECK(refused > 300);
+	CHECK(large > 400);
+	CHECK(huge > 40);
+}
+
 int main(void)
 {
 	RUN(test_values);
 	RUN(test_strings_outlive);
 	RUN(test_refused);
 	RUN(test_duplicates_large);
+	RUN(test_lookup_large);
 	RUN(test_depth);
 	RUN(test_strings_vs_jansson);
+	RUN(test_objects_vs_jansson);
 	return harness_done();
 }
