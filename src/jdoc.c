@@ -75,7 +75,7 @@ static int jp_fail(struct jp *p, const char *what)
 	return -1;
 }
 
-static void jp_ws(struct jp *p)
+static void jp_ws_run(struct jp *p)
 {
 	size_t i = p->i;
 
@@ -84,6 +84,14 @@ static void jp_ws(struct jp *p)
 		i++;
 	p->ws += i - p->i;
 	p->i = i;
+}
+
+/* Skip whitespace; most bodies are compact, so first the byte that is not. */
+static inline void jp_ws(struct jp *p)
+{
+	if (p->i < p->len && p->s[p->i] > ' ')
+		return;
+	jp_ws_run(p);
 }
 
 /* A new value slot; its index, or -1 when memory ran out. */
@@ -244,6 +252,9 @@ static int jp_string(struct jp *p, const char **out, uint32_t *outlen)
 
 	for (;;) {
 		j = i;
+		while (j + 4 <= p->len && plain[s[j]] && plain[s[j + 1]] && plain[s[j + 2]] &&
+		       plain[s[j + 3]])
+			j += 4;
 		while (j < p->len && plain[s[j]])
 			j++;
 		memcpy(o, s + i, j - i);
@@ -638,7 +649,13 @@ int jdoc_parse(const char *body, size_t len, struct jdoc **out, char *msg, size_
 	if (!(d = calloc(1, sizeof *d)))
 		return -2;
 	atomic_init(&d->refs, 1);
-	d->cap = p.len / 24 + 16;
+	/*
+	 * Room for one value per 16 bytes: Stripe's compact bodies have one per
+	 * 19-23 bytes, so the array is not copied while it grows (at one per 24
+	 * it was, once per page: 8 % of the reader's instructions).  What a
+	 * page leaves unused of the array is never touched.
+	 */
+	d->cap = p.len / 16 + 16;
 	d->v = malloc(d->cap * sizeof *d->v);
 	if ((d->strs = malloc(sizeof *d->strs + p.len + 1)) != NULL)
 		atomic_init(&d->strs->refs, 1);
