@@ -13,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "jdoc.h"
 
@@ -252,9 +255,28 @@ static int jp_string(struct jp *p, const char **out, uint32_t *outlen)
 
 	for (;;) {
 		j = i;
-		while (j + 4 <= p->len && plain[s[j]] && plain[s[j + 1]] && plain[s[j + 2]] &&
-		       plain[s[j + 3]])
-			j += 4;
+#ifdef __SSE2__
+		/*
+		 * 16 bytes a step to the first byte that is not plain: a quote,
+		 * a backslash, or below 0x20 or from 0x80 on (both are below
+		 * 0x20 compared as signed bytes).  The bytes after the last
+		 * whole step go one at a time.
+		 */
+		while (j + 16 <= p->len) {
+			__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(s + j));
+			__m128i m = _mm_or_si128(
+				_mm_or_si128(_mm_cmpeq_epi8(b, _mm_set1_epi8('"')),
+					     _mm_cmpeq_epi8(b, _mm_set1_epi8('\\'))),
+				_mm_cmplt_epi8(b, _mm_set1_epi8(0x20)));
+			unsigned bits = (unsigned)_mm_movemask_epi8(m);
+
+			if (bits) {
+				j += (size_t)__builtin_ctz(bits);
+				break;
+			}
+			j += 16;
+		}
+#endif
 		while (j < p->len && plain[s[j]])
 			j++;
 		memcpy(o, s + i, j - i);
