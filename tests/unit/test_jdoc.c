@@ -4,6 +4,7 @@
  * records for each value, duplicate keys in small and large objects, and
  * key lookups (jv_get) in both, against jansson.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,50 @@ static struct jdoc *parse(const char *s, char *msg, size_t msgsz)
 
 	jdoc_parse(s, strlen(s), &d, msg, msgsz);
 	return d;
+}
+
+/* A growing buffer for the bodies the tests build. */
+struct tbuf {
+	char *s;
+	size_t n, cap;
+};
+
+/* Room for need more bytes and a NUL. */
+static void tb_room(struct tbuf *b, size_t need)
+{
+	if (b->n + need + 1 <= b->cap)
+		return;
+	b->cap = (b->n + need + 1) * 2;
+	if (!(b->s = realloc(b->s, b->cap)))
+		abort();
+}
+
+static void tb_put(struct tbuf *b, const char *t)
+{
+	size_t k = strlen(t);
+
+	tb_room(b, k);
+	memcpy(b->s + b->n, t, k);
+	b->n += k;
+}
+
+static void tb_printf(struct tbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void tb_printf(struct tbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int w;
+
+	va_start(ap, fmt);
+	w = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (w < 0)
+		abort();
+	tb_room(b, (size_t)w);
+	va_start(ap, fmt);
+	vsnprintf(b->s + b->n, b->cap - b->n, fmt, ap);
+	va_end(ap);
+	b->n += (size_t)w;
 }
 
 static void test_values(void)
@@ -191,29 +236,22 @@ static void test_duplicates_large(void)
 static void test_lookup_large(void)
 {
 	static const size_t sizes[] = { 13, 2500, 14, 40 };
-	size_t cap = 64, len = 0, i, k, bad = 0;
-	char *body = malloc(cap), key[64], msg[200];
+	size_t i, k, bad = 0;
+	struct tbuf body = { 0 };
+	char key[64], msg[200];
 	struct jdoc *d;
 
-#define APPEND(...)                                                                   \
-	do {                                                                           \
-		int w_;                                                                \
-		while ((w_ = snprintf(body + len, cap - len, __VA_ARGS__)) >= (int)(cap - len)) \
-			body = realloc(body, cap *= 2);                                \
-		len += (size_t)w_;                                                     \
-	} while (0)
-	APPEND("[");
+	tb_put(&body, "[");
 	for (k = 0; k < 4; k++) {
-		APPEND("%s{", k ? "," : "");
+		tb_put(&body, k ? ",{" : "{");
 		for (i = 0; i < sizes[k]; i++)
-			APPEND("%s\"%.*s%zu\":%zu", i ? "," : "", (int)(i % 23), "kkkkkkkkkkkkkkkkkkkkkkk",
-			       i, i);
-		APPEND("}");
+			tb_printf(&body, "%s\"%.*s%zu\":%zu", i ? "," : "", (int)(i % 23),
+				  "kkkkkkkkkkkkkkkkkkkkkkk", i, i);
+		tb_put(&body, "}");
 	}
-	APPEND("]");
-#undef APPEND
+	tb_put(&body, "]");
 	d = NULL;
-	CHECK(jdoc_parse(body, len, &d, msg, sizeof msg) == 0);
+	CHECK(jdoc_parse(body.s, body.n, &d, msg, sizeof msg) == 0);
 	if (d) {
 		const struct jval *o = jv_first(jdoc_root(d));
 
@@ -236,7 +274,7 @@ static void test_lookup_large(void)
 	}
 	CHECK_INT(bad, 0);
 	jdoc_unref(d);
-	free(body);
+	free(body.s);
 }
 
 static void test_depth(void)
@@ -406,25 +444,12 @@ static void test_strings_vs_jansson(void)
  * lacks.
  */
 struct keygen {
-	char *body;
-	size_t n, cap;
+	struct tbuf body;
 	unsigned seed;
 	char keys[1500][100];          /* decoded keys of the current object (m < 1500) */
 };
 
 #define KRND(g, m) (((g)->seed = (g)->seed * 1103515245u + 12345u) >> 8) % (m)
-
-static void kput(struct keygen *g, const char *t)
-{
-	size_t k = strlen(t);
-
-	if (g->n + k + 1 > g->cap) {
-		g->cap = (g->n + k + 1) * 2;
-		g->body = realloc(g->body, g->cap);
-	}
-	memcpy(g->body + g->n, t, k);
-	g->n += k;
-}
 
 /*
  * One object of m members into g->body, its keys' decoded bytes in keys[];
@@ -440,7 +465,7 @@ static void gen_object(struct keygen *g, size_t m, size_t dup_at, int nested)
 	size_t i, k;
 	char num[32];
 
-	kput(g, "{");
+	tb_put(&g->body, "{");
 	for (i = 0; i < m; i++) {
 		/* long enough keys that chance repeats stay rare in large objects */
 		size_t len = (m > 400 ? 9 : m > 13 || nested ? 8 : 0) + KRND(g, 8), syms[20];
@@ -462,13 +487,13 @@ static void gen_object(struct keygen *g, size_t m, size_t dup_at, int nested)
 			for (k = 0; k < len; k++)
 				syms[k] = KRND(g, 6);
 		}
-		kput(g, i ? ",\"" : "\"");
+		tb_put(&g->body, i ? ",\"" : "\"");
 		dk[0] = '\0';
 		for (k = 0; k < len; k++) {
-			kput(g, sym[syms[k]][KRND(g, 4) == 0]);
+			tb_put(&g->body, sym[syms[k]][KRND(g, 4) == 0]);
 			strcat(dk, sym[syms[k]][0]);
 		}
-		kput(g, "\":");
+		tb_put(&g->body, "\":");
 		if (!nested && KRND(g, 50) == 0) {
 			char keep[sizeof g->keys[0]];
 
@@ -478,10 +503,10 @@ static void gen_object(struct keygen *g, size_t m, size_t dup_at, int nested)
 			strcpy(g->keys[i], keep);
 		} else {
 			snprintf(num, sizeof num, "%zu", i);
-			kput(g, num);
+			tb_put(&g->body, num);
 		}
 	}
-	kput(g, "}");
+	tb_put(&g->body, "}");
 }
 
 static void test_objects_vs_jansson(void)
@@ -504,10 +529,10 @@ static void test_objects_vs_jansson(void)
 		case 5: case 6: case 7: case 8: m = 10 + KRND(&g, 10); break;
 		default: m = KRND(&g, 14); break;
 		}
-		g.n = 0;
+		g.body.n = 0;
 		gen_object(&g, m, KRND(&g, 3) == 0 ? KRND(&g, m + 1) : SIZE_MAX, 0);
-		ok = jdoc_parse(g.body, g.n, &d, msg, sizeof msg) == 0;
-		ref = json_loadb(g.body, g.n, JSON_REJECT_DUPLICATES, &je);
+		ok = jdoc_parse(g.body.s, g.body.n, &d, msg, sizeof msg) == 0;
+		ref = json_loadb(g.body.s, g.body.n, JSON_REJECT_DUPLICATES, &je);
 		if (ok != (ref != NULL)) {
 			printf("  jdoc %s, jansson %s (%zu members)\n", ok ? "accepts" : msg,
 			       ref ? "accepts" : je.text, m);
@@ -557,7 +582,7 @@ static void test_objects_vs_jansson(void)
 		json_decref(ref);
 		jdoc_unref(d);
 	}
-	free(g.body);
+	free(g.body.s);
 	CHECK(!bad);
 	CHECK(accepted > 700);
 	CHECK(refused > 300);
