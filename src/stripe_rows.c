@@ -18,6 +18,7 @@
  * short, printable excerpt of the input.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,14 +42,26 @@ struct stripe_page_mem {
 	size_t bytes;           /* allocated for the page, strings included */
 };
 
-/* Where we are, for messages: the object (label + id) and the field path. */
+/*
+ * Where we are, for messages: the object (label + id) and the field path.
+ * The path is kept as a chain of segments and spelled out only when a
+ * message needs it (path_of): formatting it for every object and field
+ * cost a twentieth of turning a page into rows.
+ */
+#define PCTX_PATH_MAX 96        /* a longer path is cut, never overflowed */
+#define PCTX_NAME_MAX 64        /* an element's "list.data[i]" */
+
 struct pctx {
 	struct err *e;
 	struct stripe_page_mem *mem;
 	const char *what;       /* Stripe object type, e.g. "subscription" */
 	const char *id;         /* object id once known */
-	const char *where;      /* before the id is known: "subscriptions page: data[3]" */
-	char prefix[96];        /* field path prefix, e.g. "items.data[0]." */
+	const char *where;      /* before the id is known: "subscriptions page" ... */
+	long where_index;       /* ... + ": data[where_index]" when >= 0 */
+	const struct pctx *up;  /* the path: up's, then this segment (none at the root) */
+	const char *seg, *seg2; /* "seg" + "seg2" + ".", or with list: */
+	const char *list;       /* "list.data[index]." */
+	size_t index;
 };
 
 enum { OPT = 0, REQ = 1 };
@@ -278,22 +291,59 @@ static const char *excerpt(const char *s, char *buf, size_t sz)
 	return buf;
 }
 
+/*
+ * Append c's path (every segment from the root) to path, which holds len
+ * characters, as far as PCTX_PATH_MAX allows; returns the new length.
+ */
+static size_t path_of(const struct pctx *c, char *path, size_t len)
+{
+	char name[PCTX_NAME_MAX];
+	const char *parts[3] = { c->seg, c->seg2, "." };
+	size_t i, j;
+
+	if (!c->up)
+		return len;
+	len = path_of(c->up, path, len);
+	if (c->list) {
+		snprintf(name, sizeof name, "%s.data[%zu]", c->list, c->index);
+		parts[0] = name;
+		parts[1] = NULL;
+	}
+	for (i = 0; i < 3; i++)
+		for (j = 0; parts[i] && parts[i][j] && len + 1 < PCTX_PATH_MAX; j++)
+			path[len++] = parts[i][j];
+	path[len] = '\0';
+	return len;
+}
+
+/* c->where, with the object's index in its page when it has one. */
+static const char *where_of(const struct pctx *c, char *buf, size_t sz)
+{
+	if (c->where_index < 0)
+		return c->where;
+	snprintf(buf, sz, "%s: data[%ld]", c->where, c->where_index);
+	return buf;
+}
+
 /* "OBJECT \"ID\": PREFIXFIELD PROBLEM" (or "WHERE: ..." before the id). */
 static int perr(struct pctx *c, const char *field, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 static int perr(struct pctx *c, const char *field, const char *fmt, ...)
 {
-	char problem[160];
+	char problem[160], path[PCTX_PATH_MAX], where[PCTX_PATH_MAX + 32];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(problem, sizeof problem, fmt, ap);
 	va_end(ap);
+	path[0] = '\0';
+	path_of(c, path, 0);
 	if (c->id)
 		return err_set(c->e, EXIT_DATAERR, "%s \"%s\": %s%s %s", c->what, c->id,
-			       c->prefix, field, problem);
-	return err_set(c->e, EXIT_DATAERR, "%s: %s%s %s", c->where, c->prefix, field, problem);
+			       path, field, problem);
+	return err_set(c->e, EXIT_DATAERR, "%s: %s%s %s", where_of(c, where, sizeof where), path,
+		       field, problem);
 }
 
 static int oom(struct err *e)
@@ -302,24 +352,16 @@ static int oom(struct err *e)
 }
 
 /*
- * sub = c with the field path extended by "a" + "b" + "." (b may be NULL);
- * a path too long for the buffer is cut, never overflowed.
+ * sub = c with the field path extended by "a" + "b" + "." (b may be NULL).
+ * sub refers to c (and to a and b): it must not outlive them.
  */
 static void nest(struct pctx *sub, const struct pctx *c, const char *a, const char *b)
 {
-	const char *parts[3] = { a, b, "." };
-	size_t len, i, j;
-	char path[sizeof c->prefix];
-
-	memcpy(path, c->prefix, sizeof path);
-	path[sizeof path - 1] = '\0';
-	len = strlen(path);
-	for (i = 0; i < 3; i++)
-		for (j = 0; parts[i] && parts[i][j] && len + 1 < sizeof path; j++)
-			path[len++] = parts[i][j];
-	path[len] = '\0';
 	*sub = *c;
-	memcpy(sub->prefix, path, sizeof path);
+	sub->up = c;
+	sub->seg = a;
+	sub->seg2 = b;
+	sub->list = NULL;
 }
 
 /* --- getters: each checks the JSON type and names the field ------------ */
@@ -356,14 +398,14 @@ static int get_str(struct pctx *c, const struct jval *o, const char *key, int re
 /* Stripe ids: 1..255 characters of [A-Za-z0-9_.:-]. */
 static int id_ok(const char *s)
 {
+	/* bit c of the 128: character c is allowed ('-' '.' 0-9 ':', A-Z '_' a-z) */
+	static const uint64_t allowed[2] = { 0x07ff600000000000ull, 0x07fffffe87fffffeull };
 	size_t i;
 
 	for (i = 0; s[i]; i++) {
-		char ch = s[i];
+		unsigned char ch = (unsigned char)s[i];
 
-		if (i >= STRIPE_ID_MAX ||
-		    !((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' || ch == '.' || ch == ':'))
+		if (i >= STRIPE_ID_MAX || ch >= 128 || !((allowed[ch >> 6] >> (ch & 63)) & 1))
 			return 0;
 	}
 	return i > 0;
@@ -632,13 +674,16 @@ static int parse_price(struct pctx *c, const struct jval *o, struct stripe_price
 static int element(struct pctx *c, struct pctx *sub, const char *list, const struct jval *data,
 		   size_t i, const struct jval **cur)
 {
-	char name[64];
+	char name[PCTX_NAME_MAX];
 
 	*cur = i == 0 ? jv_first(data) : jv_next(data, *cur);
-	snprintf(name, sizeof name, "%s.data[%zu]", list, i);
-	if (!jv_is_object(*cur))
+	if (!jv_is_object(*cur)) {
+		snprintf(name, sizeof name, "%s.data[%zu]", list, i);
 		return perr(c, name, "is not an object");
-	nest(sub, c, name, NULL);
+	}
+	nest(sub, c, NULL, NULL);
+	sub->list = list;
+	sub->index = i;
 	return 0;
 }
 
@@ -1032,7 +1077,7 @@ static int parse_event(struct pctx *c, const struct jval *o, struct stripe_event
 	if (r->object_kind == STRIPE_EVENT || stripe_kind_parent(r->object_kind) != STRIPE_NONE)
 		r->object_kind = STRIPE_NONE;
 	if (r->object_kind != STRIPE_NONE) {
-		struct pctx oc = { .e = c->e, .mem = c->mem };
+		struct pctx oc = { .e = c->e, .mem = c->mem, .where_index = -1 };
 		char where[STRIPE_ID_MAX + 40];
 
 		if (!oid)
@@ -1085,11 +1130,15 @@ static int parse_row(struct pctx *c, const struct jval *o, enum stripe_kind kind
 
 	c->what = want;
 	c->id = NULL;
-	c->prefix[0] = '\0';
+	c->up = NULL;
 	row->kind = kind;
 	row->livemode = -1;
-	if (!jv_is_object(o))
-		return err_set(c->e, EXIT_DATAERR, "%s is not an object", c->where);
+	if (!jv_is_object(o)) {
+		char where[PCTX_PATH_MAX + 32];
+
+		return err_set(c->e, EXIT_DATAERR, "%s is not an object",
+			       where_of(c, where, sizeof where));
+	}
 	if ((rc = get_id(c, o, "id", REQ, &row->id)) != 0)
 		return rc;
 	c->id = row->id;
@@ -1195,9 +1244,9 @@ static int parse_list(const char *body, size_t len, struct jdoc *doc, enum strip
 		      const char *parent_id, struct stripe_page **out, struct err *e)
 {
 	struct stripe_page *p;
-	struct pctx c = { .e = e };
+	struct pctx c = { .e = e, .where_index = -1 };
 	struct jdoc *held;
-	char label[64], where[96];
+	char label[64];
 	const struct jval *root, *data, *type, *more, *v = NULL;
 	size_t i, n;
 	int rc;
@@ -1235,8 +1284,8 @@ static int parse_list(const char *body, size_t len, struct jdoc *doc, enum strip
 		goto fail;
 	}
 	for (i = 0; i < n; i++) {
-		snprintf(where, sizeof where, "%s: data[%zu]", label, i);
-		c.where = where;
+		c.where = label;
+		c.where_index = (long)i;
 		v = i == 0 ? jv_first(data) : jv_next(data, v);
 		if ((rc = parse_row(&c, v, kind, parent_id, &p->rows[i])) != 0)
 			goto fail;
@@ -1315,7 +1364,7 @@ int stripe_rows_parse_object_doc(struct jdoc *doc, const char *body, size_t len,
 				 enum stripe_kind kind, struct stripe_page **out, struct err *e)
 {
 	struct stripe_page *p;
-	struct pctx c = { .e = e };
+	struct pctx c = { .e = e, .where_index = -1 };
 	struct jdoc *held;
 	char label[64];
 	const struct jval *root;

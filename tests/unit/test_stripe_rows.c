@@ -882,6 +882,92 @@ static void test_malformed(void)
 	}
 }
 
+/*
+ * Messages name the object's index in its page and the element's index in
+ * its list past the first (both are spelled out only when a message needs
+ * them), and nested paths come out whole.
+ */
+/* body (a page or an object of kind) is refused with msg. */
+static void check_refused(const char *body, enum stripe_kind kind, int as_page, const char *msg)
+{
+	struct err e = { 0 };
+	struct stripe_page *p = parse_str(body, kind, as_page, &e);
+
+	CHECK(p == NULL);
+	CHECK_INT(e.code, EXIT_DATAERR);
+	CHECK_STR(e.msg, msg);
+	stripe_page_free(p);
+}
+
+static void test_error_paths_indexed(void)
+{
+	char body[4096];
+	size_t i, len = 0;
+
+	/* the thirteenth customer of a page */
+	len += (size_t)snprintf(body + len, sizeof body - len, "{\"object\":\"list\",\"data\":[");
+	for (i = 0; i < 12; i++)
+		len += (size_t)snprintf(body + len, sizeof body - len,
+					"{\"id\":\"cus_%zu\",\"object\":\"customer\",\"created\":1},", i);
+	snprintf(body + len, sizeof body - len,
+		 "{\"id\":\"cus 12\",\"object\":\"customer\",\"created\":1}],\"has_more\":false}");
+	check_refused(body, STRIPE_CUSTOMER, 1,
+		      "customers page: data[12]: id is not a valid id (\"cus 12\")");
+
+	/* the second line of an invoice, two objects deep */
+	check_refused("{\"object\":\"list\",\"has_more\":false,\"data\":[{\"id\":\"in_1\","
+		      "\"object\":\"invoice\",\"created\":1,\"currency\":\"usd\",\"amount_due\":0,"
+		      "\"amount_paid\":0,\"total\":0,\"lines\":{\"object\":\"list\",\"has_more\":false,"
+		      "\"data\":[{\"id\":\"il_1\",\"object\":\"line_item\",\"amount\":5,"
+		      "\"currency\":\"usd\"},{\"id\":\"il_2\",\"object\":\"line_item\",\"amount\":5,"
+		      "\"currency\":\"usd\",\"pricing\":{\"price_details\":{\"price\":[]}}}]}}]}",
+		      STRIPE_INVOICE, 1,
+		      "invoice \"in_1\": lines.data[1].pricing.price_details.price is not a string");
+
+	/* an element that is not an object, after one that is */
+	check_refused("{\"id\":\"sub_1\",\"object\":\"subscription\",\"created\":1,\"customer\":"
+		      "\"cus_1\",\"status\":\"active\",\"items\":{\"object\":\"list\",\"has_more\":false,"
+		      "\"data\":[{\"id\":\"si_1\",\"object\":\"subscription_item\",\"quantity\":1,"
+		      "\"price\":{\"id\":\"price_1\",\"object\":\"price\",\"currency\":\"usd\"}},7]}}",
+		      STRIPE_SUBSCRIPTION, 0, "subscription \"sub_1\": items.data[1] is not an object");
+}
+
+/*
+ * An id takes exactly the characters A-Z a-z 0-9 _ - . : (each of the 255
+ * characters U+0001..U+00FF tried in the middle of a customer's id).
+ */
+static void test_id_characters(void)
+{
+	char body[128], want[64];
+	unsigned c;
+
+	for (c = 1; c < 256; c++) {
+		struct err e = { 0 };
+		struct stripe_page *p;
+		char ch[8];
+		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			 c == '_' || c == '-' || c == '.' || c == ':';
+
+		if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80)
+			snprintf(ch, sizeof ch, "\\u%04x", c);
+		else
+			snprintf(ch, sizeof ch, "%c", (char)c);
+		snprintf(body, sizeof body, "{\"id\":\"cus_a%sb\",\"object\":\"customer\",\"created\":1}",
+			 ch);
+		p = parse_str(body, STRIPE_CUSTOMER, 0, &e);
+		if (ok) {
+			CHECK(p != NULL);
+			snprintf(want, sizeof want, "cus_a%cb", (char)c);
+			if (p)
+				CHECK_STR(p->rows[0].id, want);
+		} else {
+			CHECK(p == NULL);
+			CHECK(strstr(e.msg, "id is not a valid id") != NULL);
+		}
+		stripe_page_free(p);
+	}
+}
+
 /* Quantity errors inside a list element name the element path. */
 static void test_malformed_item_paths(void)
 {
@@ -1154,6 +1240,8 @@ int main(void)
 	RUN(test_currency_case_and_deleted);
 	RUN(test_malformed);
 	RUN(test_malformed_item_paths);
+	RUN(test_error_paths_indexed);
+	RUN(test_id_characters);
 	RUN(test_children_pages);
 	RUN(test_children_malformed);
 	RUN(test_kind_names);
