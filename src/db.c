@@ -181,8 +181,9 @@ static int set_pragmas(struct db *db, struct err *e)
 
 /*
  * SQLite's process-wide settings, once, before its first use.  Its memory
- * statistics take a global mutex around every allocation and free (a
- * million pairs in a 95,000-object pull); trueup never reads them.
+ * statistics take a global mutex around every allocation and free (1.16
+ * million pairs in bench/parse_commit's 24,000 upserts of 120 pages);
+ * trueup never reads them.
  */
 static void sqlite_setup(void)
 {
