@@ -774,6 +774,18 @@ static void test_currency_case_and_deleted(void)
 	"\"data\":[{\"id\":\"si_1\",\"object\":\"subscription_item\",\"quantity\":%s," \
 	"\"price\":{\"id\":\"price_1\",\"object\":\"price\",\"currency\":\"usd\"}}]}}"
 
+/* body (a page or an object of kind) is refused with msg. */
+static void check_refused(const char *body, enum stripe_kind kind, int as_page, const char *msg)
+{
+	struct err e = { 0 };
+	struct stripe_page *p = parse_str(body, kind, as_page, &e);
+
+	CHECK(p == NULL);
+	CHECK_INT(e.code, EXIT_DATAERR);
+	CHECK_STR(e.msg, msg);
+	stripe_page_free(p);
+}
+
 static void test_malformed(void)
 {
 	static const struct {
@@ -871,15 +883,8 @@ static void test_malformed(void)
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct err e = { 0 };
-		struct stripe_page *p = parse_str(cases[i].body, cases[i].kind, cases[i].page, &e);
-
-		CHECK(p == NULL);
-		CHECK_INT(e.code, EXIT_DATAERR);
-		CHECK_STR(e.msg, cases[i].msg);
-		stripe_page_free(p);
-	}
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		check_refused(cases[i].body, cases[i].kind, cases[i].page, cases[i].msg);
 }
 
 /*
@@ -887,18 +892,6 @@ static void test_malformed(void)
  * its list past the first (both are spelled out only when a message needs
  * them), and nested paths come out whole.
  */
-/* body (a page or an object of kind) is refused with msg. */
-static void check_refused(const char *body, enum stripe_kind kind, int as_page, const char *msg)
-{
-	struct err e = { 0 };
-	struct stripe_page *p = parse_str(body, kind, as_page, &e);
-
-	CHECK(p == NULL);
-	CHECK_INT(e.code, EXIT_DATAERR);
-	CHECK_STR(e.msg, msg);
-	stripe_page_free(p);
-}
-
 static void test_error_paths_indexed(void)
 {
 	char body[4096];
@@ -983,10 +976,7 @@ static void test_malformed_item_paths(void)
 
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		snprintf(body, sizeof body, SUB_OK, cases[i].q);
-		p = parse_str(body, STRIPE_SUBSCRIPTION, 0, &e);
-		CHECK(p == NULL);
-		CHECK_STR(e.msg, cases[i].msg);
-		stripe_page_free(p);
+		check_refused(body, STRIPE_SUBSCRIPTION, 0, cases[i].msg);
 	}
 	snprintf(body, sizeof body, SUB_OK, "4");
 	p = parse_str(body, STRIPE_SUBSCRIPTION, 0, &e);
