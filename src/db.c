@@ -152,10 +152,30 @@ static int migrate(struct db *db, int from, struct err *e)
 }
 
 /*
- * Pragmas of every connection.  journal_mode needs a step to take effect.
- * WAL with synchronous = NORMAL: a commit is atomic and survives kill -9
- * (the WAL is synced at each checkpoint; an OS crash may lose the last
- * commits, never consistency).  A new database gets 16 KiB pages: the
+ * The journal of a connection: WAL with synchronous = NORMAL, a commit is
+ * atomic and survives kill -9 (the WAL is synced at each checkpoint; an OS
+ * crash may lose the last commits, never consistency).  A pull that
+ * bulk-loads writes through a rollback journal instead and switches back
+ * when it ends (db_snapshot_group_bulk).  A connection opened meanwhile
+ * cannot switch (SQLITE_BUSY, at once: the pull holds the database) and
+ * works in the rollback journal, synced in full, which that journal needs
+ * to keep consistency through an OS crash; the first open after the pull
+ * (after a killed one too) switches the database back to WAL.
+ */
+static int set_journal(struct db *db, struct err *e)
+{
+	int rc = sqlite3_exec(db->h, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+
+	if (rc == SQLITE_OK)
+		return db_exec(db, "PRAGMA synchronous = NORMAL", e);
+	if ((rc & 0xff) != SQLITE_BUSY)
+		return db_fail(db, e, "database");
+	return db_exec(db, "PRAGMA synchronous = FULL", e);
+}
+
+/*
+ * Pragmas of every connection: the journal (set_journal).  journal_mode
+ * needs a step to take effect.  A new database gets 16 KiB pages: the
  * snapshot's rows carry 1-4 KB of raw JSON each, which on 4 KiB pages
  * took a page apiece with a quarter of it empty, and every page costs two
  * writes in the WAL and one at the checkpoint (a pull wrote 23% less CPU
@@ -171,9 +191,7 @@ static int set_pragmas(struct db *db, struct err *e)
 	sqlite3_busy_timeout(db->h, DB_BUSY_TIMEOUT_MS);
 	/* a new database only (an existing one keeps its page size) */
 	if ((rc = db_exec(db, "PRAGMA page_size = 16384", e)) != 0 ||
-	    (rc = db_exec(db, "PRAGMA journal_mode = WAL", e)) != 0)
-		return rc;
-	if ((rc = db_exec(db, "PRAGMA synchronous = NORMAL", e)) != 0 ||
+	    (rc = set_journal(db, e)) != 0 ||
 	    (rc = db_exec(db, "PRAGMA cache_size = -16384", e)) != 0)
 		return rc;
 	return db_exec(db, "PRAGMA foreign_keys = ON", e);

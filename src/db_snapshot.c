@@ -1886,6 +1886,22 @@ static int restore_in_tx(struct db *db, enum stripe_kind kind, size_t max, int *
 			a, b, "stripe_deferred_indexes", e);
 }
 
+int db_snapshot_indexes_deferred(struct db *db, int *any, struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*any = 0;
+	if ((rc = db_prepare(db, "SELECT EXISTS (SELECT 1 FROM stripe_deferred_indexes)",
+			     &st, e)) != 0)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*any = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : db_fail(db, e, "stripe_deferred_indexes");
+}
+
 int db_snapshot_defer_indexes(struct db *db, enum stripe_kind kind, int *deferred,
 			      struct err *e)
 {
@@ -1999,6 +2015,7 @@ struct db_snapshot_group {
 	struct snap_stmts st;      /* kept between commits */
 	long long run;             /* the run whose mode is known (0: none) */
 	int run_full;
+	int bulk;                  /* in a rollback journal (db_snapshot_group_bulk) */
 	struct ckpt ck;
 	struct wthread w;
 };
@@ -2116,6 +2133,71 @@ static void ckpt_stop(struct db_snapshot_group *g)
 	pthread_mutex_destroy(&k->mu);
 	sqlite3_close(k->h);
 	memset(k, 0, sizeof *k);
+}
+
+/* Set the journal mode of db's connection; *got = the mode it is in after. */
+static int journal_mode(struct db *db, const char *mode, char *got, size_t n, struct err *e)
+{
+	sqlite3_stmt *st;
+	char sql[48];
+	int rc;
+
+	snprintf(sql, sizeof sql, "PRAGMA journal_mode = %s", mode);
+	if ((rc = db_prepare(db, sql, &st, e)) != 0)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		snprintf(got, n, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : db_fail(db, e, "journal");
+}
+
+int db_snapshot_group_bulk(struct db_snapshot_group *g, int *on, struct err *e)
+{
+	char mode[16] = "";
+	struct err je = { 0 };
+	int rc, busy, wake = g->ck.wake, restart = g->ck.restart;
+
+	*on = g->bulk;
+	if (g->bulk)
+		return 0;
+	if (g->open || g->db->in_tx || g->w.head || g->w.busy)
+		return err_set(e, EXIT_SOFTWARE, "snapshot: a bulk load must start with "
+			       "nothing pending");
+	ckpt_stop(g);           /* its connection alone would keep the WAL */
+	rc = journal_mode(g->db, "TRUNCATE", mode, sizeof mode, &je);
+	busy = rc != 0 && (sqlite3_errcode(g->db->h) & 0xff) == SQLITE_BUSY;
+	if (rc == 0 && strcmp(mode, "truncate") == 0) {
+		if ((rc = db_exec(g->db, "PRAGMA synchronous = FULL", &je)) == 0) {
+			g->bulk = *on = 1;
+			return 0;
+		}
+		journal_mode(g->db, "WAL", mode, sizeof mode, &je);
+	}
+	ckpt_start(g);
+	if (wake > 0) {
+		g->ck.wake = wake;
+		g->ck.restart = restart;
+	}
+	/* busy, or the mode unchanged: another connection has the database
+	 * open, and the pull goes on in WAL */
+	if (rc == 0 || busy)
+		return 0;
+	*e = je;
+	return rc;
+}
+
+/* The end of a bulk load: WAL again (or at the next open, when that fails). */
+static void bulk_end(struct db_snapshot_group *g)
+{
+	char mode[16];
+	struct err je = { 0 };
+
+	if (!g->bulk)
+		return;
+	g->bulk = 0;
+	if (journal_mode(g->db, "WAL", mode, sizeof mode, &je) == 0 && strcmp(mode, "wal") == 0)
+		db_exec(g->db, "PRAGMA synchronous = NORMAL", &je);
 }
 
 void db_snapshot_group_set_wal_limit(struct db_snapshot_group *g, int frames)
@@ -2628,6 +2710,7 @@ void db_snapshot_group_free(struct db_snapshot_group *g)
 	if (g->open)
 		db_tx_rollback(g->db);
 	ckpt_stop(g);
+	bulk_end(g);
 	pthread_cond_destroy(&g->w.room);
 	pthread_cond_destroy(&g->w.work);
 	pthread_mutex_destroy(&g->w.mu);

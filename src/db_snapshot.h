@@ -279,6 +279,26 @@ void db_snapshot_group_set_wal_limit(struct db_snapshot_group *g, int frames);
 #define DB_SNAPSHOT_QUEUE_LONG_BYTES (16u << 20)
 #define DB_SNAPSHOT_SINKS 64       /* count sinks: 0 .. DB_SNAPSHOT_SINKS - 1 */
 
+/*
+ * A bulk load (performance): until db_snapshot_group_free, g's connection
+ * writes through a rollback journal (TRUNCATE, synchronous = FULL) instead
+ * of the WAL, and the checkpointer stops.  In WAL every page is written
+ * twice, into the WAL and by a checkpoint into the database, which then
+ * syncs it again; a first relist appends nearly every page it writes, and a
+ * rollback journal keeps only the pages a transaction overwrites.  Commits
+ * stay atomic and survive kill -9 (the next open rolls a hot journal back)
+ * and an OS crash.  The price is concurrency: another process reads only
+ * between the writer's transactions (once a transaction outgrows the page
+ * cache it holds the database until its commit, about a second), so a
+ * read waits up to that long, and a write until the pull ends or the busy
+ * timeout.  db_snapshot_group_free switches back to WAL (or the next
+ * db_open does).  Call with nothing pending (after
+ * db_snapshot_group_flush).  *on = 1 when switched; 0 when another
+ * connection has the database open (the switch needs it alone: the group
+ * goes on in WAL).
+ */
+int db_snapshot_group_bulk(struct db_snapshot_group *g, int *on, struct err *e);
+
 /* Start g's writer thread; 0 (also when it could not start: synchronous). */
 int db_snapshot_group_start_writer(struct db_snapshot_group *g, struct err *e);
 
@@ -365,6 +385,9 @@ int db_snapshot_full_relist_finish(struct db *db, long long pull_run_id, enum st
  */
 int db_snapshot_defer_indexes(struct db *db, enum stripe_kind kind, int *deferred,
 			      struct err *e);
+
+/* *any = 1 when some index is deferred (a first relist, or one interrupted, has not ended). */
+int db_snapshot_indexes_deferred(struct db *db, int *any, struct err *e);
 int db_snapshot_restore_indexes(struct db *db, enum stripe_kind kind, struct err *e);
 
 /* --- sync state and events ------------------------------------------------ */

@@ -1244,6 +1244,23 @@ static void resume_children(struct puller *p, const struct cursor_list *l)
 	}
 }
 
+/*
+ * A relist that has deferred indexes (a first one, or one resumed) writes
+ * through a rollback journal until the pull ends: db_snapshot_group_bulk.
+ */
+static int bulk_load(struct puller *p, struct err *e)
+{
+	int any, on, rc;
+
+	if (group_flush(p) != 0) {
+		*e = p->err;
+		return e->code;
+	}
+	if ((rc = db_snapshot_indexes_deferred(p->db, &any, e)) != 0 || !any)
+		return rc;
+	return db_snapshot_group_bulk(p->group, &on, e);
+}
+
 /* The full relist of the kinds in mask, in run p->run_id (new or resumed). */
 static int run_full(struct puller *p, unsigned mask, struct err *e)
 {
@@ -1317,6 +1334,8 @@ static int run_full(struct puller *p, unsigned mask, struct err *e)
 	}
 	resume_children(p, &l);
 	free(l.v);
+	if ((rc = bulk_load(p, e)) != 0)
+		return run_failed(p, rc, e);
 	if ((rc = run_client(p, e)) != 0)
 		return run_failed(p, rc, e);
 	settle_early(p);

@@ -1466,6 +1466,67 @@ static void test_group_wal_bounded(void)
 }
 
 /*
+ * A bulk load's rollback journal: not taken while another connection has
+ * the database open (WAL stays); otherwise kept until the group ends, and
+ * a connection opened meanwhile, which cannot switch the database back to
+ * WAL, reads the committed rows instead of failing; WAL again at the end,
+ * no journal file left.  A bulk load with a commit pending is refused.
+ */
+static void test_group_bulk(void)
+{
+	struct db *db, *other = NULL, *reader = NULL;
+	struct db_snapshot_group *g = NULL, *g2 = NULL;
+	struct db_snapshot_cursor cc;
+	struct stripe_page *cus;
+	struct err e = { 0 };
+	char journal[160];
+	long long run = 0;
+	int on = -1;
+
+	if (!(db = writer_group("bulk.db", &other, &run, &g)))
+		return;
+	snprintf(journal, sizeof journal, "%s-journal", path);
+	open_cursor(db, run, "customers", "", &cc);
+	CHECK_INT(db_snapshot_group_bulk(g, &on, &e), 0);
+	CHECK_INT(on, 0);
+	CHECK_STR(scalar_text(db, "PRAGMA journal_mode"), "wal");
+	db_close(other);
+	CHECK_INT(db_snapshot_group_bulk(g, &on, &e), 0);
+	CHECK_INT(on, 1);
+	CHECK_STR(scalar_text(db, "PRAGMA journal_mode"), "truncate");
+	CHECK_INT(scalar(db, "PRAGMA synchronous"), 2);
+	/* without a writer thread the group's transaction stays open */
+	cus = load_page("basic_customers.json", STRIPE_CUSTOMER);
+	CHECK(cus != NULL);
+	CHECK_INT(submit_on(g, &cus, &cc, 3, "customers", &e), 0);
+	CHECK_INT((long long)db_snapshot_group_pending(g), 1);
+	CHECK_INT(db_open(path, DB_OPEN_EXISTING, &reader, &e), 0);
+	if (reader) {
+		CHECK(strcmp(scalar_text(reader, "PRAGMA journal_mode"), "wal") != 0);
+		CHECK_INT(scalar(reader, "PRAGMA synchronous"), 2);
+		CHECK_INT(scalar(reader, "SELECT count(*) FROM stripe_customers"), 0);
+		db_close(reader);
+	}
+	CHECK_INT(db_snapshot_group_flush(g, &e), 0);
+	CHECK_INT(scalar(db, "SELECT count(*) FROM stripe_customers"), 5);
+	CHECK(access(journal, F_OK) == 0);
+	db_snapshot_group_free(g);
+	CHECK_STR(scalar_text(db, "PRAGMA journal_mode"), "wal");
+	CHECK_INT(scalar(db, "PRAGMA synchronous"), 1);
+	CHECK(access(journal, F_OK) != 0);
+	/* nothing may be pending */
+	CHECK_INT(db_snapshot_group_new(db, &g2, &e), 0);
+	cus = load_page("basic_customers.json", STRIPE_CUSTOMER);
+	CHECK_INT(submit_on(g2, &cus, &cc, 3, "customers", &e), 0);
+	CHECK_INT(db_snapshot_group_bulk(g2, &on, &e), EXIT_SOFTWARE);
+	CHECK_INT(on, 0);
+	db_snapshot_group_free(g2);
+	CHECK_STR(scalar_text(db, "PRAGMA journal_mode"), "wal");
+	CHECK_STR(scalar_text(db, "PRAGMA integrity_check"), "ok");
+	db_close(db);
+}
+
+/*
  * A full relist records in stripe_pull_seen only the objects it met
  * unchanged; those it inserted or changed carry written_run, and neither
  * kind is tombstoned.
@@ -1701,6 +1762,7 @@ int main(void)
 	RUN(test_group_writer);
 	RUN(test_group_cursors);
 	RUN(test_group_wal_bounded);
+	RUN(test_group_bulk);
 	RUN(test_reapply_changes_nothing);
 	RUN(test_children_follow_parent);
 	RUN(test_line_items_completed);
